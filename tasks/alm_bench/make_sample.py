@@ -1,0 +1,351 @@
+"""Builds the bundled offline sample (sample/test-00000-of-00001.parquet) in ALM-Bench's schema.
+
+Synthetic on purpose: images are generated coloured shapes and the questions ask about them,
+written in 15 languages covering all six Joshi classes and 12 scripts. Re-run with
+`python -m tasks.alm_bench.make_sample` after changing it; the output is deterministic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tv_eval.synthetic import shape_image
+
+SAMPLE_FILE = Path(__file__).parent / "sample" / "test-00000-of-00001.parquet"
+COLOURS = ("red", "blue", "green", "yellow")
+SHAPES = ("circle", "square", "triangle")
+
+# name: (colours, shapes, options word, (true, false), questions: colour, shape, is-it-colour,
+# what-do-you-see, describe). CJK items use full-width brackets as the real data does.
+PHRASES: dict[str, tuple] = {
+    "English": (
+        ("red", "blue", "green", "yellow"),
+        ("circle", "square", "triangle"),
+        "Options",
+        ("True", "False"),
+        (
+            "What colour is the shape in the picture?",
+            "Which shape is in the picture?",
+            "Is the shape in the picture {c}?",
+            "What do you see in the picture?",
+            "Describe the picture in detail.",
+        ),
+    ),
+    "German": (
+        ("rot", "blau", "grün", "gelb"),
+        ("Kreis", "Quadrat", "Dreieck"),
+        "Optionen",
+        ("Wahr", "Falsch"),
+        (
+            "Welche Farbe hat die Form auf dem Bild?",
+            "Welche Form ist auf dem Bild?",
+            "Ist die Form auf dem Bild {c}?",
+            "Was siehst du auf dem Bild?",
+            "Beschreibe das Bild ausführlich.",
+        ),
+    ),
+    "Chinese (Simplified)": (
+        ("红色", "蓝色", "绿色", "黄色"),
+        ("圆形", "正方形", "三角形"),
+        "选项",
+        ("正确", "错误"),
+        (
+            "图片中的形状是什么颜色？",
+            "图片中是什么形状？",
+            "图片中的形状是{c}的吗？",
+            "你在图片中看到了什么？",
+            "请详细描述这张图片。",
+        ),
+    ),
+    "Japanese": (
+        ("赤", "青", "緑", "黄色"),
+        ("円", "正方形", "三角形"),
+        "選択肢",
+        ("正しい", "間違い"),
+        (
+            "画像の図形は何色ですか？",
+            "画像にはどの図形がありますか？",
+            "画像の図形は{c}ですか？",
+            "画像に何が見えますか？",
+            "画像を詳しく説明してください。",
+        ),
+    ),
+    "Hindi": (
+        ("लाल", "नीला", "हरा", "पीला"),
+        ("वृत्त", "वर्ग", "त्रिभुज"),
+        "विकल्प",
+        ("सही", "गलत"),
+        (
+            "चित्र में आकृति किस रंग की है?",
+            "चित्र में कौन सी आकृति है?",
+            "क्या चित्र में आकृति {c} है?",
+            "आप चित्र में क्या देखते हैं?",
+            "चित्र का विस्तार से वर्णन करें।",
+        ),
+    ),
+    "Korean": (
+        ("빨간색", "파란색", "초록색", "노란색"),
+        ("원", "정사각형", "삼각형"),
+        "옵션",
+        ("참", "거짓"),
+        (
+            "그림 속 도형은 무슨 색입니까?",
+            "그림에 있는 도형은 무엇입니까?",
+            "그림 속 도형은 {c}입니까?",
+            "그림에서 무엇이 보입니까?",
+            "그림을 자세히 설명하세요.",
+        ),
+    ),
+    "Russian": (
+        ("красный", "синий", "зелёный", "жёлтый"),
+        ("круг", "квадрат", "треугольник"),
+        "Варианты",
+        ("Правда", "Ложь"),
+        (
+            "Какого цвета фигура на картинке?",
+            "Какая фигура изображена на картинке?",
+            "Цвет фигуры на картинке — {c}?",
+            "Что вы видите на картинке?",
+            "Подробно опишите картинку.",
+        ),
+    ),
+    "Bengali": (
+        ("লাল", "নীল", "সবুজ", "হলুদ"),
+        ("বৃত্ত", "বর্গ", "ত্রিভুজ"),
+        "বিকল্প",
+        ("সত্য", "মিথ্যা"),
+        (
+            "ছবির আকৃতিটি কোন রঙের?",
+            "ছবিতে কোন আকৃতি আছে?",
+            "ছবির আকৃতিটি কি {c}?",
+            "ছবিতে আপনি কী দেখছেন?",
+            "ছবিটি বিস্তারিতভাবে বর্ণনা করুন।",
+        ),
+    ),
+    "Ukrainian": (
+        ("червоний", "синій", "зелений", "жовтий"),
+        ("коло", "квадрат", "трикутник"),
+        "Варіанти",
+        ("Правда", "Неправда"),
+        (
+            "Якого кольору фігура на зображенні?",
+            "Яка фігура на зображенні?",
+            "Колір фігури на зображенні — {c}?",
+            "Що ви бачите на зображенні?",
+            "Детально опишіть зображення.",
+        ),
+    ),
+    "Thai": (
+        ("แดง", "น้ำเงิน", "เขียว", "เหลือง"),
+        ("วงกลม", "สี่เหลี่ยมจัตุรัส", "สามเหลี่ยม"),
+        "ตัวเลือก",
+        ("จริง", "เท็จ"),
+        (
+            "รูปทรงในภาพเป็นสีอะไร",
+            "ในภาพเป็นรูปทรงอะไร",
+            "รูปทรงในภาพเป็นสี{c}ใช่หรือไม่",
+            "คุณเห็นอะไรในภาพ",
+            "อธิบายภาพอย่างละเอียด",
+        ),
+    ),
+    "Amharic": (
+        ("ቀይ", "ሰማያዊ", "አረንጓዴ", "ቢጫ"),
+        ("ክብ", "ካሬ", "ሶስት ማዕዘን"),
+        "አማራጮች",
+        ("እውነት", "ሐሰት"),
+        (
+            "በምስሉ ላይ ያለው ቅርጽ ምን ዓይነት ቀለም ነው?",
+            "በምስሉ ላይ ያለው ቅርጽ የትኛው ነው?",
+            "በምስሉ ላይ ያለው ቅርጽ {c} ነው?",
+            "በምስሉ ላይ ምን ታያለህ?",
+            "ምስሉን በዝርዝር ግለጽ።",
+        ),
+    ),
+    "Swahili": (
+        ("nyekundu", "bluu", "kijani", "njano"),
+        ("duara", "mraba", "pembetatu"),
+        "Chaguo",
+        ("Kweli", "Si kweli"),
+        (
+            "Umbo kwenye picha lina rangi gani?",
+            "Ni umbo gani lililo kwenye picha?",
+            "Je, umbo kwenye picha ni la rangi {c}?",
+            "Unaona nini kwenye picha?",
+            "Eleza picha kwa undani.",
+        ),
+    ),
+    "Sinhala": (
+        ("රතු", "නිල්", "කොළ", "කහ"),
+        ("කවය", "සමචතුරස්රය", "ත්‍රිකෝණය"),
+        "විකල්ප",
+        ("සත්‍ය", "අසත්‍ය"),
+        (
+            "පින්තූරයේ හැඩය කුමන වර්ණයද?",
+            "පින්තූරයේ ඇත්තේ කුමන හැඩයද?",
+            "පින්තූරයේ හැඩය {c} ද?",
+            "ඔබට පින්තූරයේ පෙනෙන්නේ කුමක්ද?",
+            "පින්තූරය විස්තරාත්මකව විස්තර කරන්න.",
+        ),
+    ),
+    "Telugu": (
+        ("ఎరుపు", "నీలం", "ఆకుపచ్చ", "పసుపు"),
+        ("వృత్తం", "చతురస్రం", "త్రిభుజం"),
+        "ఎంపికలు",
+        ("నిజం", "అబద్ధం"),
+        (
+            "చిత్రంలోని ఆకారం ఏ రంగులో ఉంది?",
+            "చిత్రంలో ఏ ఆకారం ఉంది?",
+            "చిత్రంలోని ఆకారం {c} రంగులో ఉందా?",
+            "చిత్రంలో మీకు ఏమి కనిపిస్తుంది?",
+            "చిత్రాన్ని వివరంగా వర్ణించండి.",
+        ),
+    ),
+    "Kurdish": (
+        ("sor", "şîn", "kesk", "zer"),
+        ("xelek", "çargoşe", "sêgoşe"),
+        "Vebijark",
+        ("Rast", "Şaş"),
+        (
+            "Şeklê di wêneyê de çi rengî ye?",
+            "Di wêneyê de kîjan şekl heye?",
+            "Ma şeklê di wêneyê de {c} e?",
+            "Tu di wêneyê de çi dibînî?",
+            "Wêneyê bi hûrgulî rave bike.",
+        ),
+    ),
+}
+FULL_WIDTH = {"Chinese (Simplified)", "Japanese"}
+CATEGORIES = ("Sketch", "Painting", "Food items", "Architecture", "Festivals")
+ENGLISH = PHRASES["English"]
+
+
+def _mcq_answer(language: str, answer: str, options: list[str], options_word: str) -> str:
+    if language in FULL_WIDTH:
+        return f"{answer}（{options_word}：{'、'.join(options)}）"
+    return f"{answer} ({options_word}: {', '.join(options)})"
+
+
+def _rotate(items: tuple[str, ...], start: int) -> list[str]:
+    return [items[(start + offset) % len(items)] for offset in range(len(items))]
+
+
+def build_rows() -> list[dict]:
+    """Per language two images: A gets 2 MCQ, 1 true/false, 1 short; B gets 1 MCQ, 1 true/false, 1 long."""
+    rows: list[dict] = []
+    for language_index, (language, phrases) in enumerate(PHRASES.items(), start=1):
+        colours, shapes, options_word, (true_word, false_word), questions = phrases
+        q_colour, q_shape, q_is, q_see, q_describe = questions
+        e_colour, e_shape, e_is, e_see, e_describe = ENGLISH[4]
+        for image_index in range(2):
+            colour_index = (language_index + image_index) % len(COLOURS)
+            shape_index = (language_index * 2 + image_index) % len(SHAPES)
+            image = {"bytes": shape_image(SHAPES[shape_index], COLOURS[colour_index]), "path": None}
+            category = CATEGORIES[(language_index + image_index) % len(CATEGORIES)]
+            asked_colour = (colour_index + language_index % 2) % len(COLOURS)
+            is_true = asked_colour == colour_index
+            option_start = 2 * language_index + 3 * image_index
+            colour_options = _rotate(colours, option_start)
+            items = [
+                (
+                    "Multiple Choice Questions",
+                    q_colour,
+                    e_colour,
+                    _mcq_answer(language, colours[colour_index], colour_options, options_word),
+                    _mcq_answer(
+                        "English", ENGLISH[0][colour_index], _rotate(ENGLISH[0], option_start), "Options"
+                    ),
+                ),
+                (
+                    "True False Question",
+                    q_is.format(c=colours[asked_colour]),
+                    e_is.format(c=ENGLISH[0][asked_colour]),
+                    true_word if is_true else false_word,
+                    "True" if is_true else "False",
+                ),
+            ]
+            if image_index == 0:
+                items.insert(
+                    1,
+                    (
+                        "Multiple Choice Questions",
+                        q_shape,
+                        e_shape,
+                        _mcq_answer(
+                            language, shapes[shape_index], _rotate(shapes, language_index), options_word
+                        ),
+                        _mcq_answer(
+                            "English", ENGLISH[1][shape_index], _rotate(ENGLISH[1], language_index), "Options"
+                        ),
+                    ),
+                )
+                items.append(
+                    (
+                        "Short Question",
+                        q_see,
+                        e_see,
+                        f"{colours[colour_index]} {shapes[shape_index]}",
+                        f"A {ENGLISH[0][colour_index]} {ENGLISH[1][shape_index]}.",
+                    )
+                )
+            else:
+                items.append(
+                    (
+                        "Long Question",
+                        q_describe,
+                        e_describe,
+                        f"{colours[colour_index]} {shapes[shape_index]}",
+                        f"The picture shows a {ENGLISH[0][colour_index]} {ENGLISH[1][shape_index]} "
+                        "on a light background.",
+                    )
+                )
+            for question_index, (
+                question_type,
+                question,
+                english_question,
+                answer,
+                english_answer,
+            ) in enumerate(items):
+                rows.append(
+                    {
+                        "file_name": image,
+                        "ID": f"{language_index:03d}_{language_index}_{image_index + 1:02d}_"
+                        f"{question_index:03d}",
+                        "Language": language,
+                        "Category": category,
+                        "Question_Type": question_type,
+                        "English_Question": english_question,
+                        "English_Answer": english_answer,
+                        "Translated_Question": question,
+                        "Translated_Answer": answer,
+                        "Image_Url": f"generated://{COLOURS[colour_index]}-{SHAPES[shape_index]}",
+                    }
+                )
+    return rows
+
+
+def write_alm_bench_parquet(rows: list[dict], path: Path) -> None:
+    """Writes rows with ALM-Bench's features (file_name as an Image), as the Hub's parquet has them."""
+    from datasets import Dataset, Features, Image, Value
+
+    text = Value("string")
+    features = Features(
+        {
+            "file_name": Image(),
+            "ID": text,
+            "Language": text,
+            "Category": text,
+            "Question_Type": text,
+            "English_Question": text,
+            "English_Answer": text,
+            "Translated_Question": text,
+            "Translated_Answer": text,
+            "Image_Url": text,
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Dataset.from_list(rows, features=features).to_parquet(str(path))
+
+
+if __name__ == "__main__":
+    write_alm_bench_parquet(build_rows(), SAMPLE_FILE)
+    print(f"wrote {SAMPLE_FILE}")

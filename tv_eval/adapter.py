@@ -1,0 +1,60 @@
+"""The contract every model backend fulfils: batches of requests in, responses out.
+
+Adapters know nothing of datasets. Batching, padding, ordering by length and out-of-memory
+back-off are the adapter's business; the runner only hands over lists of requests.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from tv_eval.types import ModelIdentity, Request, Response
+
+
+class ModelLoadError(RuntimeError):
+    """A model that cannot be loaded (missing path, no access, incompatible files)."""
+
+
+@dataclass(frozen=True)
+class AdapterSettings:
+    """What the CLI passes to any adapter; adapters ignore what does not apply to them."""
+
+    model_id: str
+    revision: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    batch_size: int | None = None
+    seed: int = 0
+    trust_remote_code: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def auto_batch_size(self) -> bool:
+        return self.batch_size is None
+
+
+class ModelAdapter(ABC):
+    name: ClassVar[str]
+    version: ClassVar[str]
+
+    def __init__(self, settings: AdapterSettings) -> None:
+        self.settings = settings
+
+    @property
+    @abstractmethod
+    def identity(self) -> ModelIdentity:
+        """Model id, revision and adapter version: what the results and the cache key record."""
+
+    @abstractmethod
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        """One response per request, in the order given."""
+
+    def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
+        """Summed log-probability of each request's continuation given its messages."""
+        raise NotImplementedError(f"the {self.name} adapter does not score log-likelihoods")
+
+    def close(self) -> None:  # noqa: B027 - optional hook; most adapters hold nothing to release
+        """Release devices and memory; the default has nothing to release."""

@@ -1,0 +1,162 @@
+"""Human-readable views of results.json: console tables and the run's leaderboard.md.
+
+Both are rendered from results.json alone, so `tv-eval report RUN_DIR` reproduces them exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+TIER_CITATION = "Tiers: Joshi et al. (2020) classes 0-5; groups high (4-5), mid (3), low (0-2)."
+
+
+def format_metric(metric: Mapping[str, Any] | None, *, scale: float = 100.0) -> str:
+    """`61.2 [55.0, 67.1]`: value with its 95% interval, as percentages by default."""
+    if not metric or metric.get("value") is None:
+        return "-"
+    text = f"{metric['value'] * scale:.1f}"
+    interval = metric.get("ci95")
+    if interval and all(bound == bound for bound in interval):
+        text += f" [{interval[0] * scale:.1f}, {interval[1] * scale:.1f}]"
+    return text
+
+
+def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
+    metric = task["primary_metric"]
+    rows = []
+    for code, entry in task["by_language"].items():
+        value = entry["metrics"].get(metric)
+        counts = entry["counts"]
+        rows.append(
+            [
+                code,
+                entry.get("name", ""),
+                entry["tier"],
+                str(value["n"] if value else 0),
+                format_metric(value),
+                str(counts.get("needs_judge", 0)),
+                str(counts.get("failed", 0)),
+            ]
+        )
+    return rows
+
+
+def _rows_grouped(group: Mapping[str, Mapping[str, Any]], metric: str) -> list[list[str]]:
+    rows = []
+    for label, metrics in group.items():
+        micro = metrics.get(metric)
+        rows.append(
+            [
+                label,
+                str(micro["n"] if micro else 0),
+                format_metric(micro),
+                format_metric(metrics.get(metric + "_macro")),
+            ]
+        )
+    return rows
+
+
+LANGUAGE_HEADER = ["language", "name", "tier", "n", "{metric} [95% CI]", "needs judge", "failed"]
+GROUP_HEADER = ["{group}", "n", "{metric} micro [95% CI]", "{metric} macro over languages"]
+
+
+def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
+    metric = task["primary_metric"]
+    overall = task["overall"]
+    sections = [
+        (
+            f"{name}: overall ({task['scoring']} scoring)",
+            [h.format(group="", metric=metric) for h in GROUP_HEADER],
+            [
+                [
+                    "all",
+                    str(overall.get(metric, {}).get("n", 0)),
+                    format_metric(overall.get(metric)),
+                    format_metric(overall.get(metric + "_macro")),
+                ]
+            ],
+        ),
+        (f"{name}: by language", [h.format(metric=metric) for h in LANGUAGE_HEADER], _rows_language(task)),
+        (
+            f"{name}: by tier",
+            [h.format(group="tier", metric=metric) for h in GROUP_HEADER],
+            _rows_grouped(task["by_tier"], metric),
+        ),
+        (
+            f"{name}: by tier group",
+            [h.format(group="group", metric=metric) for h in GROUP_HEADER],
+            _rows_grouped(task["by_tier_group"], metric),
+        ),
+    ]
+    for key, value in task.items():
+        if key.startswith("by_") and key not in ("by_language", "by_tier", "by_tier_group"):
+            facet = key[3:]
+            sections.append(
+                (
+                    f"{name}: by {facet.replace('_', ' ')}",
+                    [h.format(group=facet, metric=metric) for h in GROUP_HEADER],
+                    _rows_grouped(value, metric),
+                )
+            )
+    return sections
+
+
+def counts_line(task: Mapping[str, Any]) -> str:
+    counts = task["counts"]
+    return ", ".join(f"{key} {value}" for key, value in counts.items())
+
+
+def render_console(results: Mapping[str, Any], console: Console, notice: str | None = None) -> None:
+    if notice:
+        console.print(f"[bold yellow]{notice}[/]")
+    console.print(
+        f"model [bold]{results['model']['name']}[/] ({results['model']['model_id']}), "
+        f"tier map {results['tier_map']}"
+    )
+    for name, task in results["tasks"].items():
+        console.print(f"[bold]{name}[/]: {counts_line(task)}")
+        for title, header, rows in _task_sections(name, task):
+            table = Table(title=title, title_justify="left")
+            for column in header:
+                table.add_column(column)
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+    console.print(TIER_CITATION)
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def leaderboard_markdown(results: Mapping[str, Any]) -> str:
+    parts = [f"# tv-eval results: {results['model']['name']}", ""]
+    if results.get("smoke_run"):
+        parts += [
+            "> SMOKE RUN: tiny random-weight model and/or synthetic sample data; "
+            "these numbers test the pipeline, not a model.",
+            "",
+        ]
+    parts += [
+        f"Model `{results['model']['model_id']}`, run `{results['run_id']}`, "
+        f"tier map `{results['tier_map']}`.",
+        "Values are percentages with 95% cluster-bootstrap intervals; n is the number of scored samples.",
+        "",
+    ]
+    for name, task in results["tasks"].items():
+        parts += [
+            f"## {name}",
+            "",
+            f"Scoring: `{task['scoring']}` ({task.get('scoring_note', '')}). Samples: {counts_line(task)}.",
+            "",
+        ]
+        for title, header, rows in _task_sections(name, task):
+            parts += [f"### {title}", "", _markdown_table(header, rows), ""]
+    parts += [TIER_CITATION, ""]
+    return "\n".join(parts)

@@ -1,0 +1,97 @@
+"""Cluster bootstrap intervals for means and means-of-means.
+
+Several questions often share one image; their outcomes are correlated, so resampling
+questions independently would give intervals that are too narrow. We resample clusters
+(images) with replacement, weighting each cluster by how often it was drawn.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+DEFAULT_RESAMPLES = 1000
+_CHUNK = 250
+
+
+def _cluster_index(clusters: Sequence[str]) -> tuple[np.ndarray, int]:
+    _, index = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
+    return index, int(index.max()) + 1 if len(index) else 0
+
+
+def _cluster_weights(generator: np.random.Generator, n_clusters: int, n_resamples: int) -> np.ndarray:
+    return generator.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_resamples).astype(
+        float
+    )
+
+
+def _percentile_interval(replicates: np.ndarray) -> tuple[float, float]:
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
+        return (float("nan"), float("nan"))
+    low, high = np.percentile(finite, [2.5, 97.5])
+    return (float(low), float(high))
+
+
+def bootstrap_mean_ci(
+    values: Sequence[float],
+    clusters: Sequence[str],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """95% percentile interval of the mean, resampling clusters; None for fewer than 2 values."""
+    if len(values) < 2:
+        return None
+    index, n_clusters = _cluster_index(clusters)
+    scores = np.asarray(values, dtype=float)
+    cluster_sums = np.bincount(index, weights=scores, minlength=n_clusters)
+    cluster_sizes = np.bincount(index, minlength=n_clusters).astype(float)
+    generator = np.random.default_rng(seed)
+    replicates = []
+    for start in range(0, n_resamples, _CHUNK):
+        weights = _cluster_weights(generator, n_clusters, min(_CHUNK, n_resamples - start))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            replicates.append((weights @ cluster_sums) / (weights @ cluster_sizes))
+    return _percentile_interval(np.concatenate(replicates))
+
+
+def bootstrap_macro_ci(
+    values: Sequence[float],
+    clusters: Sequence[str],
+    groups: Sequence[str],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """95% interval of the mean over groups of per-group means (e.g. macro over languages).
+
+    Clusters are resampled jointly across groups, so a cluster shared by two groups moves both.
+    """
+    if len(values) < 2:
+        return None
+    index, n_clusters = _cluster_index(clusters)
+    scores = np.asarray(values, dtype=float)
+    group_labels = np.asarray(groups, dtype=object).astype(str)
+    per_group = []
+    for label in np.unique(group_labels):
+        member = group_labels == label
+        per_group.append(
+            (
+                np.bincount(index[member], weights=scores[member], minlength=n_clusters),
+                np.bincount(index[member], minlength=n_clusters).astype(float),
+            )
+        )
+    generator = np.random.default_rng(seed)
+    replicates = []
+    for start in range(0, n_resamples, _CHUNK):
+        weights = _cluster_weights(generator, n_clusters, min(_CHUNK, n_resamples - start))
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            group_means = np.stack(
+                [(weights @ sums) / (weights @ sizes) for sums, sizes in per_group], axis=1
+            )
+            replicates.append(np.nanmean(group_means, axis=1))
+    return _percentile_interval(np.concatenate(replicates))

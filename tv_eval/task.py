@@ -1,0 +1,101 @@
+"""The contract every benchmark fulfils: load samples, build requests, score one prediction.
+
+A task is the only place that knows a dataset's columns and a benchmark's protocol; the
+runner, aggregation and reports only ever see Samples, Requests and ScoredSamples.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tv_eval.tiers import TierMap
+from tv_eval.types import Request, Sample, SampleStatus
+
+
+class TaskConfigError(ValueError):
+    """A task's data source or options that cannot work; reported before any model loads."""
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a task reads its data: the Hub (default), a local folder, or its bundled sample."""
+
+    use_sample: bool = False
+    data_dir: Path | None = None
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetIdentity:
+    """Recorded in run.json so a result can be traced to the exact data it came from."""
+
+    dataset_id: str
+    split: str
+    revision: str | None
+    fingerprint: str
+    source: str
+    num_rows: int
+
+
+@dataclass(frozen=True)
+class LoadedTask:
+    samples: list[Sample]
+    dataset: DatasetIdentity
+
+
+@dataclass(frozen=True)
+class Score:
+    """One prediction's verdict. `scores` holds metric name -> value for scored samples."""
+
+    status: SampleStatus
+    scores: Mapping[str, float] = field(default_factory=dict)
+    extracted: str | None = None
+    error: str | None = None
+
+
+class Task(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    scoring_modes: ClassVar[tuple[str, ...]] = ("robust",)
+    default_scoring: ClassVar[str] = "robust"
+    primary_metric: ClassVar[str] = "accuracy"
+    breakdowns: ClassVar[tuple[str, ...]] = ()
+    protocol_notes: ClassVar[Mapping[str, str]] = {}
+
+    @abstractmethod
+    def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
+        """All samples of the benchmark, each with language, script and tier set."""
+
+    @abstractmethod
+    def build_request(self, sample: Sample, scoring: str) -> Request:
+        """The chat messages and media the model sees for this sample."""
+
+    @abstractmethod
+    def score(self, sample: Sample, prediction: str, scoring: str) -> Score:
+        """Score one prediction under the given scoring mode."""
+
+    def needs_model(self, sample: Sample, scoring: str) -> bool:
+        """False for samples the chosen protocol leaves out (they are counted, not generated)."""
+        return True
+
+    @abstractmethod
+    def prompt_templates(self) -> Mapping[str, str]:
+        """Every template the task can render; their hash goes into the results."""
+
+    def prompts_hash(self) -> str:
+        canonical = json.dumps(dict(self.prompt_templates()), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scoring_modes": list(self.scoring_modes),
+            "default_scoring": self.default_scoring,
+        }

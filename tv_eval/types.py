@@ -1,0 +1,221 @@
+"""The plain data that flows between stages: samples -> requests -> responses -> scored samples.
+
+Every stage boundary is one of these frozen types so a stage can be re-run alone from what the
+previous stage persisted. Nothing here imports torch or datasets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """Encoded image bytes plus their content hash.
+
+    Kept encoded (not a PIL object) so the cache key is the content, decoding errors surface as
+    per-sample failures inside the adapter, and requests stay cheap to hash and pickle.
+    """
+
+    data: bytes
+    sha256: str
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ImageInput:
+        return cls(data=data, sha256=hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True)
+class ImagePart:
+    image: ImageInput
+
+
+ContentPart = TextPart | ImagePart
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str
+    content: tuple[ContentPart, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(part.text for part in self.content if isinstance(part, TextPart))
+
+    @property
+    def images(self) -> tuple[ImageInput, ...]:
+        return tuple(part.image for part in self.content if isinstance(part, ImagePart))
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Decoding settings; part of the cache key, so defaults are explicit (greedy)."""
+
+    max_new_tokens: int = 64
+    temperature: float = 0.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = ()
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    """What an adapter receives: resolved chat messages and media, never a dataset row."""
+
+    request_id: str
+    messages: tuple[Message, ...]
+    generation: GenerationParams = field(default_factory=GenerationParams)
+    continuation: str | None = None
+
+    @property
+    def images(self) -> tuple[ImageInput, ...]:
+        return tuple(image for message in self.messages for image in message.images)
+
+    @property
+    def prompt_text(self) -> str:
+        """The text of all messages, for records and length-sorting; images are shown as <image>."""
+        rendered = []
+        for message in self.messages:
+            pieces = ["<image>" if isinstance(part, ImagePart) else part.text for part in message.content]
+            rendered.append(f"{message.role}: {''.join(pieces)}")
+        return "\n".join(rendered)
+
+
+@dataclass(frozen=True)
+class Response:
+    """An adapter's answer to one request; `error` set means the model produced nothing usable."""
+
+    request_id: str
+    text: str
+    error: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class SampleStatus(str, Enum):
+    """`excluded`: left out by the chosen protocol (e.g. paper mode scores MCQ only), still counted."""
+
+    SCORED = "scored"
+    NEEDS_JUDGE = "needs_judge"
+    FAILED = "failed"
+    EXCLUDED = "excluded"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One benchmark item. Language and tier are properties of the item, not of the task name."""
+
+    sample_id: str
+    task: str
+    language: str
+    reference: str
+    tier: str = "unknown"
+    script: str | None = None
+    country: str | None = None
+    cluster_id: str | None = None
+    category: str | None = None
+    question_type: str | None = None
+    choices: tuple[str, ...] = ()
+    image: ImageInput | None = None
+    text: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    load_error: str | None = None
+
+
+@dataclass(frozen=True)
+class ScoredSample:
+    """A sample's final record: what was asked, what came back and what it scored."""
+
+    sample_id: str
+    task: str
+    language: str
+    tier: str
+    status: SampleStatus
+    prompt: str
+    prediction: str | None
+    reference: str
+    scores: Mapping[str, float] = field(default_factory=dict)
+    extracted: str | None = None
+    error: str | None = None
+    cluster_id: str | None = None
+    category: str | None = None
+    question_type: str | None = None
+    script: str | None = None
+    country: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sample_id": self.sample_id,
+            "task": self.task,
+            "language": self.language,
+            "tier": self.tier,
+            "script": self.script,
+            "country": self.country,
+            "category": self.category,
+            "question_type": self.question_type,
+            "cluster_id": self.cluster_id,
+            "status": self.status.value,
+            "prompt": self.prompt,
+            "prediction": self.prediction,
+            "extracted": self.extracted,
+            "reference": self.reference,
+            "scores": dict(self.scores),
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> ScoredSample:
+        return cls(
+            sample_id=record["sample_id"],
+            task=record["task"],
+            language=record["language"],
+            tier=record["tier"],
+            status=SampleStatus(record["status"]),
+            prompt=record["prompt"],
+            prediction=record.get("prediction"),
+            reference=record["reference"],
+            scores=dict(record.get("scores") or {}),
+            extracted=record.get("extracted"),
+            error=record.get("error"),
+            cluster_id=record.get("cluster_id"),
+            category=record.get("category"),
+            question_type=record.get("question_type"),
+            script=record.get("script"),
+            country=record.get("country"),
+        )
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    """A number is never reported without its sample count and its 95% interval."""
+
+    value: float | None
+    n: int
+    ci95: tuple[float, float] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"value": self.value, "n": self.n, "ci95": list(self.ci95) if self.ci95 else None}
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Who answered: recorded in run.json and used (later) as part of the cache key."""
+
+    model_id: str
+    revision: str | None
+    adapter: str
+    adapter_version: str
+    dtype: str | None = None
+    device: str | None = None

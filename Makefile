@@ -1,0 +1,27 @@
+# Two entry points do all the set-up on a fresh machine: `make sample` (the main job) and `make test`.
+# torch==2.13.0 is installed first: it is the CPU build these machines carry on local disk; a bare
+# `torch` requirement could pull a multi-GB CUDA build instead.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: venv sample test lint
+
+$(BIN)/tv-eval: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[hf,test]"
+	touch $@
+
+venv: $(BIN)/tv-eval
+
+sample: venv
+	$(BIN)/tv-eval run --model tiny-random --tasks alm_bench --sample
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(BIN)/python -m pytest

@@ -1,0 +1,39 @@
+"""Shared fixtures: one tiny model cache per test session, and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def tv_eval_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache folder the CLI subprocesses share, so the tiny model is built once per session."""
+    cache = tmp_path_factory.mktemp("tv-eval-cache")
+    yield cache
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+def run_cli(args: list[str], cache: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`tv-eval ARGS` in a subprocess, exactly as a user runs it (console script, fresh interpreter)."""
+    env = {
+        **os.environ,
+        "TV_EVAL_CACHE_DIR": str(cache),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "COLUMNS": "200",
+        "PYTHONIOENCODING": "utf-8",
+    }
+    executable = shutil.which("tv-eval") or sys.executable
+    command = (
+        [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
+    )
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=timeout)

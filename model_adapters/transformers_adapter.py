@@ -1,0 +1,425 @@
+"""The Hugging Face transformers backend: any image-text-to-text model, from the Hub or a local path.
+
+Batch-first by design (DESIGN.md principle 2): requests are rendered with the model's own chat template,
+grouped by image count and decoding settings, sorted by prompt length so padding stays small, and run in
+batches that halve on out-of-memory. Anything wrong with one request (an undecodable image, a prompt that
+does not fit the context) becomes that request's error and never stops the others.
+
+torch and transformers are imported inside functions so that importing this module stays cheap and free
+of side effects; the registry only imports it when the adapter is asked for.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import re
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tv_eval.adapter import AdapterSettings, ModelAdapter, ModelLoadError
+from tv_eval.types import GenerationParams, ImagePart, Message, ModelIdentity, Request, Response
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+    from transformers import BatchFeature, PreTrainedModel, ProcessorMixin
+
+T = TypeVar("T")
+
+SUPPORTED_DTYPES = ("bfloat16", "float16", "float32")
+AUTO_BATCH_SIZE_CUDA = 32
+AUTO_BATCH_SIZE_CPU = 8
+# Where configs keep their context length, in the order transformers' own model families use them.
+_CONTEXT_ATTRIBUTES = ("max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
+# PIL names the stream it failed on, e.g. "<_io.BytesIO object at 0x7f...>": noise that differs per run.
+_OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
+
+
+@dataclass
+class _Prepared:
+    """One request rendered and decoded, ready to batch; `error` set means it never reaches the model."""
+
+    index: int
+    request: Request
+    text: str = ""
+    images: list[Image.Image] = field(default_factory=list)
+    prompt_tokens: int = 0
+    continuation_ids: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+class TransformersAdapter(ModelAdapter):
+    """Loads with AutoProcessor + AutoModelForImageTextToText; see the module docstring for the batching."""
+
+    name = "transformers"
+    version = "1"
+
+    def __init__(self, settings: AdapterSettings) -> None:
+        super().__init__(settings)
+        import torch
+
+        self.device = resolve_device(settings.device)
+        self.dtype_name = resolve_dtype(settings.dtype, settings.options.get("default_dtype"), self.device)
+        self.processor, self._model = self._load(getattr(torch, self.dtype_name))
+        self.context_length = _context_length(self.model.config)
+        self.batch_size = settings.batch_size or (
+            AUTO_BATCH_SIZE_CUDA if self.device.startswith("cuda") else AUTO_BATCH_SIZE_CPU
+        )
+
+    def _model_source(self) -> str:
+        """Where weights come from: a Hub id or a local path; subclasses point elsewhere."""
+        return self.settings.model_id
+
+    def _load(self, dtype: torch.dtype) -> tuple[ProcessorMixin, PreTrainedModel]:
+        from transformers import AutoModelForImageTextToText, AutoProcessor
+
+        source = self._model_source()
+        common = {"revision": self.settings.revision, "trust_remote_code": self.settings.trust_remote_code}
+        try:
+            processor = AutoProcessor.from_pretrained(source, **common)
+            model = AutoModelForImageTextToText.from_pretrained(
+                source, dtype=dtype, device_map=self.device, **common
+            )
+        except Exception as exc:
+            revision = f"@{self.settings.revision}" if self.settings.revision else ""
+            raise ModelLoadError(f"cannot load {source}{revision}: {_first_line(exc)}") from exc
+        tokenizer = processor.tokenizer
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        return processor, model.eval()
+
+    @property
+    def model(self) -> PreTrainedModel:
+        if self._model is None:
+            raise RuntimeError(f"the {self.name} adapter was closed")
+        return self._model
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity(
+            model_id=self.settings.model_id,
+            revision=self.settings.revision or getattr(self.model.config, "_commit_hash", None),
+            adapter=self.name,
+            adapter_version=self.version,
+            dtype=self.dtype_name,
+            device=self.device,
+        )
+
+    def close(self) -> None:
+        import torch
+
+        self._model = None
+        gc.collect()
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+    # generate
+
+    def generate(self, requests: Sequence[Request]) -> list[Response]:
+        import torch
+
+        torch.manual_seed(self.settings.seed)
+        prepared = [
+            self._prepare(index, request, reserve=request.generation.max_new_tokens)
+            for index, request in enumerate(requests)
+        ]
+        results = self._run_batched(
+            prepared,
+            group_key=lambda item: (len(item.images), item.request.generation),
+            run=self._generate_batch,
+            on_error=lambda item, error: _error_response(item, error),
+        )
+        return [results[index] for index in range(len(requests))]
+
+    def _generate_batch(self, batch: list[_Prepared]) -> list[Response]:
+        import torch
+
+        params = batch[0].request.generation
+        inputs = self._encode(batch)
+        tokenizer = self.processor.tokenizer
+        with torch.inference_mode():
+            output = self.model.generate(
+                **inputs,
+                **_decoding_kwargs(params),
+                max_new_tokens=params.max_new_tokens,
+                pad_token_id=tokenizer.pad_token_id,
+                stop_strings=[stop for stop in params.stop if stop] or None,
+                tokenizer=tokenizer if any(params.stop) else None,
+            )
+        new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()
+        stop_ids = self._stop_token_ids()
+        responses = []
+        for item, tokens in zip(batch, new_tokens, strict=True):
+            tokens = _until_stop_token(tokens, stop_ids)
+            text = tokenizer.decode(tokens, skip_special_tokens=True)
+            responses.append(
+                Response(
+                    request_id=item.request.request_id,
+                    text=_truncate_at_stop(text, params.stop),
+                    prompt_tokens=item.prompt_tokens,
+                    completion_tokens=len(tokens),
+                )
+            )
+        return responses
+
+    def _stop_token_ids(self) -> set[int]:
+        """Tokens after which a row has finished: eos (one id or several) and padding."""
+        eos = self.model.generation_config.eos_token_id
+        ids = set(eos) if isinstance(eos, list) else {eos}
+        ids.add(self.processor.tokenizer.pad_token_id)
+        return {token for token in ids if token is not None}
+
+    # loglikelihood
+
+    def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
+        """Summed log-probability of each continuation; NaN for a request that cannot be scored.
+
+        The continuation is tokenized on its own and appended after the generation prompt (as lm-eval
+        does), so the prompt's tokens are exactly those `generate` would see.
+        """
+        tokenizer = self.processor.tokenizer
+        prepared = []
+        for index, request in enumerate(requests):
+            if request.continuation is None:
+                raise ValueError(f"request {request.request_id} has no continuation to score")
+            continuation_ids = tokenizer(request.continuation, add_special_tokens=False)["input_ids"]
+            item = self._prepare(index, request, reserve=len(continuation_ids))
+            item.continuation_ids = continuation_ids
+            prepared.append(item)
+        results = self._run_batched(
+            prepared,
+            group_key=lambda item: len(item.images),
+            run=self._loglikelihood_batch,
+            on_error=lambda item, error: float("nan"),
+        )
+        return [results[index] for index in range(len(requests))]
+
+    def _loglikelihood_batch(self, batch: list[_Prepared]) -> list[float]:
+        import torch
+
+        inputs = _append_continuations(self._encode(batch), batch, self.processor.tokenizer.pad_token_id)
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits
+        lengths = inputs["attention_mask"].sum(dim=1).tolist()
+        scores = []
+        for row, item in enumerate(batch):
+            start = int(lengths[row]) - len(item.continuation_ids)
+            targets = torch.tensor(item.continuation_ids, device=logits.device, dtype=torch.long)
+            # The logits at position p predict the token at p + 1; only the continuation's rows are
+            # normalized, since the full batch x length x vocabulary in float32 can exceed the model's size.
+            log_probs = torch.log_softmax(logits[row, start - 1 : start - 1 + len(targets)].float(), dim=-1)
+            scores.append(float(log_probs.gather(1, targets[:, None]).sum()))
+        return scores
+
+    # shared steps
+
+    def _prepare(self, index: int, request: Request, reserve: int) -> _Prepared:
+        """Render, decode and count one request; failures become its error, never an exception."""
+        item = _Prepared(index=index, request=request)
+        try:
+            item.images = [_decode_image(image.data) for image in request.images]
+        except Exception as exc:
+            item.error = f"image could not be decoded: {_first_line(exc)}"
+            return item
+        try:
+            item.text = self.processor.apply_chat_template(
+                _to_hf_messages(request.messages), add_generation_prompt=True, tokenize=False
+            )
+            item.prompt_tokens = int(self._encode([item])["input_ids"].shape[1])
+        except Exception as exc:
+            item.error = f"request could not be rendered: {_first_line(exc)}"
+            return item
+        if self.context_length is not None and item.prompt_tokens > self.context_length - reserve:
+            item.error = (
+                f"prompt has {item.prompt_tokens} tokens, more than the model's context of "
+                f"{self.context_length - reserve} ({self.context_length} less {reserve} reserved tokens)"
+            )
+        return item
+
+    def _encode(self, batch: list[_Prepared]) -> BatchFeature:
+        """Tokenize and preprocess a batch; the chat template already holds the special tokens."""
+        images = [item.images for item in batch] if batch[0].images else None
+        inputs = self.processor(
+            text=[item.text for item in batch],
+            images=images,
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=False,
+        )
+        return inputs.to(self.model.device, dtype=self.model.dtype)
+
+    def _run_batched(
+        self,
+        items: list[_Prepared],
+        group_key: Callable[[_Prepared], Hashable],
+        run: Callable[[list[_Prepared]], list[T]],
+        on_error: Callable[[_Prepared, str], T],
+    ) -> dict[int, T]:
+        """Run ready items in batches of similar length, halving the batch size on out-of-memory.
+
+        Longest prompts go first so an out-of-memory error shows up early; the smaller batch size is kept
+        for the rest of the run. At batch size 1 an out-of-memory error is that request's error.
+        """
+        import torch
+
+        results = {item.index: on_error(item, item.error) for item in items if item.error is not None}
+        groups: dict[Hashable, list[_Prepared]] = defaultdict(list)
+        for item in items:
+            if item.error is None:
+                groups[group_key(item)].append(item)
+        for group in groups.values():
+            group.sort(key=lambda item: item.prompt_tokens + len(item.continuation_ids), reverse=True)
+            start = 0
+            while start < len(group):
+                batch = group[start : start + self.batch_size]
+                try:
+                    outputs = run(batch)
+                except torch.OutOfMemoryError as exc:
+                    self._release_memory()
+                    if len(batch) > 1:
+                        self.batch_size = max(1, len(batch) // 2)
+                        continue
+                    outputs = [on_error(batch[0], f"out of memory at batch size 1: {_first_line(exc)}")]
+                results.update((item.index, output) for item, output in zip(batch, outputs, strict=True))
+                start += len(batch)
+        return results
+
+    def _release_memory(self) -> None:
+        import torch
+
+        gc.collect()
+        if self.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+
+
+def resolve_device(requested: str) -> str:
+    """'auto' means the GPU when there is one; anything else is passed to torch as given."""
+    import torch
+
+    if requested != "auto":
+        return requested
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_dtype(requested: str, default: str | None, device: str) -> str:
+    """An explicit dtype wins; 'auto' takes the alias's dtype on GPU, bf16 or fp16 otherwise, fp32 on CPU.
+
+    fp32 on CPU because bf16 matmuls there are slow and less exact, and CI gates on exact CPU outputs.
+    """
+    import torch
+
+    if requested != "auto":
+        if requested not in SUPPORTED_DTYPES:
+            raise ModelLoadError(
+                f"unsupported dtype {requested!r}; use auto or one of {', '.join(SUPPORTED_DTYPES)}"
+            )
+        return requested
+    if not device.startswith("cuda"):
+        return "float32"
+    bf16 = torch.cuda.is_bf16_supported()
+    if default in SUPPORTED_DTYPES and (default != "bfloat16" or bf16):
+        return default
+    return "bfloat16" if bf16 else "float16"
+
+
+def _context_length(config: Any) -> int | None:
+    """The language model's context window, or None where the config does not say."""
+    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for attribute in _CONTEXT_ATTRIBUTES:
+        value = getattr(text_config, attribute, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def _to_hf_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """The chat format every HF processor template understands: typed image and text parts."""
+    return [
+        {
+            "role": message.role,
+            "content": [
+                {"type": "image"} if isinstance(part, ImagePart) else {"type": "text", "text": part.text}
+                for part in message.content
+            ],
+        }
+        for message in messages
+    ]
+
+
+def _decode_image(data: bytes) -> Image.Image:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        return image.convert("RGB")
+
+
+def _decoding_kwargs(params: GenerationParams) -> dict[str, Any]:
+    """Greedy, or temperature/top-p sampling with top-k off so only the request's settings apply."""
+    if params.greedy:
+        return {"do_sample": False}
+    return {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
+
+
+def _until_stop_token(tokens: list[int], stop_ids: set[int]) -> list[int]:
+    """The generated tokens up to and including the first end-of-sequence (or padding) token."""
+    for position, token in enumerate(tokens):
+        if token in stop_ids:
+            return tokens[: position + 1]
+    return tokens
+
+
+def _truncate_at_stop(text: str, stops: Sequence[str]) -> str:
+    """Cut the text at the earliest stop string, as API backends do."""
+    cuts = [text.find(stop) for stop in stops if stop and stop in text]
+    return text[: min(cuts)] if cuts else text
+
+
+def _append_continuations(inputs: BatchFeature, batch: list[_Prepared], pad_token_id: int) -> BatchFeature:
+    """Rebuild the per-token tensors as [prompt][continuation][padding] rows.
+
+    Right padding keeps every row's positions starting at 0, so no model-specific position ids are
+    needed; causal attention means the padding after a row never affects its scores. Image tensors
+    (pixel values, sizes, grids) do not depend on padding and are kept as they are.
+    """
+    import torch
+
+    input_ids = inputs["input_ids"]
+    real = inputs["attention_mask"].bool()
+    token_keys = [key for key, value in inputs.items() if _is_per_token(value, input_ids)]
+    rows: dict[str, list[torch.Tensor]] = {key: [] for key in token_keys}
+    for row, item in enumerate(batch):
+        continuation = torch.tensor(item.continuation_ids, dtype=input_ids.dtype, device=input_ids.device)
+        for key in token_keys:
+            prompt = inputs[key][row][real[row]]
+            if key == "input_ids":
+                tail = continuation
+            elif key == "attention_mask":
+                tail = torch.ones_like(continuation, dtype=prompt.dtype)
+            else:
+                tail = torch.zeros_like(continuation, dtype=prompt.dtype)
+            rows[key].append(torch.cat([prompt, tail]))
+    for key in token_keys:
+        padding = pad_token_id if key == "input_ids" else 0
+        inputs[key] = torch.nn.utils.rnn.pad_sequence(rows[key], batch_first=True, padding_value=padding)
+    return inputs
+
+
+def _is_per_token(value: Any, input_ids: torch.Tensor) -> bool:
+    """Token ids, attention masks and token types: tensors shaped exactly like the batch's input ids."""
+    return getattr(value, "ndim", 0) == 2 and tuple(value.shape) == tuple(input_ids.shape)
+
+
+def _error_response(item: _Prepared, error: str) -> Response:
+    return Response(
+        request_id=item.request.request_id, text="", error=error, prompt_tokens=item.prompt_tokens or None
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    """A one-line message without object addresses, so the same failure always reads the same."""
+    text = _OBJECT_REPR.sub("", str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

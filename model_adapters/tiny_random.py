@@ -8,15 +8,15 @@ same recipe always gives the same weights, so CI can gate on exact generations.
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import platformdirs
-
 from model_adapters.transformers_adapter import TransformersAdapter
+from tv_eval.adapter import AdapterSettings
+from tv_eval.cache import CACHE_DIR_ENV, default_cache_dir
 from tv_eval.types import ModelIdentity
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 TINY_MODEL_NAME = "tiny-random"
 TINY_MODEL_REVISION = "v1"
-CACHE_ENV_VAR = "TV_EVAL_CACHE_DIR"
+CACHE_ENV_VAR = CACHE_DIR_ENV
 
 _SEED = 1234
 _VOCAB_SIZE = 1000
@@ -85,8 +85,7 @@ _CHAT_TEMPLATE = (
 
 def tiny_model_path() -> Path:
     """The cached tiny model, built on first use; `TV_EVAL_CACHE_DIR` relocates the cache (tests, CI)."""
-    root = os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("tv-eval")
-    path = Path(root) / "models" / f"{TINY_MODEL_NAME}-{TINY_MODEL_REVISION}"
+    path = default_cache_dir() / "models" / f"{TINY_MODEL_NAME}-{TINY_MODEL_REVISION}"
     if not (path / "config.json").is_file():
         build_tiny_model(path)
     return path
@@ -210,6 +209,12 @@ class TinyRandomAdapter(TransformersAdapter):
 
     def _model_source(self) -> str:
         return str(tiny_model_path())
+
+    @classmethod
+    def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
+        return replace(
+            super().cache_identity(settings), model_id=TINY_MODEL_NAME, revision=TINY_MODEL_REVISION
+        )
 
     @property
     def identity(self) -> ModelIdentity:

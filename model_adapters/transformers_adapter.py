@@ -16,10 +16,10 @@ import io
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tv_eval.adapter import AdapterSettings, ModelAdapter, ModelLoadError
+from tv_eval.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
 from tv_eval.types import GenerationParams, ImagePart, Message, ModelIdentity, Request, Response
 
 if TYPE_CHECKING:
@@ -119,7 +119,13 @@ class TransformersAdapter(ModelAdapter):
 
     # generate
 
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
+    @classmethod
+    def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
+        device = resolve_device(settings.device)
+        dtype = resolve_dtype(settings.dtype, settings.options.get("default_dtype"), device)
+        return replace(super().cache_identity(settings), dtype=dtype)
+
+    def generate(self, requests: Sequence[Request], on_batch: BatchCallback | None = None) -> list[Response]:
         import torch
 
         torch.manual_seed(self.settings.seed)
@@ -132,6 +138,7 @@ class TransformersAdapter(ModelAdapter):
             group_key=lambda item: (len(item.images), item.request.generation),
             run=self._generate_batch,
             on_error=lambda item, error: _error_response(item, error),
+            on_batch=on_batch,
         )
         return [results[index] for index in range(len(requests))]
 
@@ -258,6 +265,7 @@ class TransformersAdapter(ModelAdapter):
         group_key: Callable[[_Prepared], Hashable],
         run: Callable[[list[_Prepared]], list[T]],
         on_error: Callable[[_Prepared, str], T],
+        on_batch: Callable[[Sequence[int], Sequence[T]], None] | None = None,
     ) -> dict[int, T]:
         """Run ready items in batches of similar length, halving the batch size on out-of-memory.
 
@@ -267,6 +275,8 @@ class TransformersAdapter(ModelAdapter):
         import torch
 
         results = {item.index: on_error(item, item.error) for item in items if item.error is not None}
+        if on_batch is not None and results:
+            on_batch(list(results), list(results.values()))
         groups: dict[Hashable, list[_Prepared]] = defaultdict(list)
         for item in items:
             if item.error is None:
@@ -285,6 +295,8 @@ class TransformersAdapter(ModelAdapter):
                         continue
                     outputs = [on_error(batch[0], f"out of memory at batch size 1: {_first_line(exc)}")]
                 results.update((item.index, output) for item, output in zip(batch, outputs, strict=True))
+                if on_batch is not None:
+                    on_batch([item.index for item in batch], outputs)
                 start += len(batch)
         return results
 

@@ -7,7 +7,7 @@ back-off are the adapter's business; the runner only hands over lists of request
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -36,6 +36,10 @@ class AdapterSettings:
         return self.batch_size is None
 
 
+BatchCallback = Callable[[Sequence[int], Sequence[Response]], None]
+"""Called with (positions in the request list, their responses) as each batch finishes."""
+
+
 class ModelAdapter(ABC):
     name: ClassVar[str]
     version: ClassVar[str]
@@ -48,9 +52,22 @@ class ModelAdapter(ABC):
     def identity(self) -> ModelIdentity:
         """Model id, revision and adapter version: what the results and the cache key record."""
 
+    @classmethod
+    def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
+        """The identity responses are cached under, known before the model loads, so a fully cached
+        run never loads the model. Adapters that resolve settings (e.g. dtype 'auto') override it."""
+        return ModelIdentity(
+            model_id=settings.model_id,
+            revision=settings.revision,
+            adapter=cls.name,
+            adapter_version=cls.version,
+            dtype=settings.dtype,
+        )
+
     @abstractmethod
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        """One response per request, in the order given."""
+    def generate(self, requests: Sequence[Request], on_batch: BatchCallback | None = None) -> list[Response]:
+        """One response per request, in the order given; `on_batch` sees each batch as it completes
+        so callers can persist answers before the whole list is done."""
 
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
         """Summed log-probability of each request's continuation given its messages."""

@@ -10,10 +10,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from tv_eval.cache import ResponseCache
 
 app = typer.Typer(
     name="tv-eval",
@@ -97,12 +100,59 @@ class _RichProgress:
         self._progress.stop()
 
 
+CONFIG_ERRORS_DOC = "Configuration problems exit 2 before any model loads."
+
+
+def _config_errors() -> tuple[type[Exception], ...]:
+    from tv_eval.adapter import ModelLoadError
+    from tv_eval.cache import CacheError
+    from tv_eval.languages import UnknownLanguageError
+    from tv_eval.registry import RegistryError
+    from tv_eval.results import ResultsSchemaError
+    from tv_eval.runner import RunConfigError
+    from tv_eval.task import TaskConfigError
+    from tv_eval.tiers import TierMapError
+
+    return (
+        RegistryError,
+        RunConfigError,
+        TaskConfigError,
+        UnknownLanguageError,
+        TierMapError,
+        ModelLoadError,
+        CacheError,
+        ResultsSchemaError,
+    )
+
+
+def _resume_arguments(resume: Path) -> dict[str, object]:
+    from tv_eval.io import read_json
+
+    path = resume / "run.json"
+    if not path.is_file():
+        fail(f"{resume} is not a run directory (no run.json)")
+    return read_json(path).get("arguments", {})
+
+
+def _check_failure_rate(results: dict, max_failure_rate: float) -> None:
+    failed = sum(task["counts"]["failed"] for task in results["tasks"].values())
+    total = sum(task["counts"]["total"] for task in results["tasks"].values())
+    if total and failed / total > max_failure_rate:
+        fail(
+            f"{failed} of {total} samples failed ({failed / total:.1%}), more than --max-failure-rate "
+            f"{max_failure_rate:.1%}; see the 'error' field in samples.jsonl",
+            code=1,
+        )
+
+
 @app.command()
 def run(
     model: Annotated[
-        str, typer.Option(help="Model alias (see `tv-eval list models`) or hf:<hub-id-or-path>.")
-    ],
-    tasks: Annotated[str, typer.Option(help="Comma-separated task names (see `tv-eval list tasks`).")],
+        str | None, typer.Option(help="Model alias (`tv-eval list models`) or hf:<hub-id-or-path>.")
+    ] = None,
+    tasks: Annotated[
+        str | None, typer.Option(help="Comma-separated task names (`tv-eval list tasks`).")
+    ] = None,
     languages: Annotated[
         str | None, typer.Option(help="Only these languages (BCP-47, comma-separated).")
     ] = None,
@@ -128,22 +178,59 @@ def run(
     trust_remote_code: Annotated[
         bool, typer.Option(help="Allow model repositories to run their own code.")
     ] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Response cache folder (default: $TV_EVAL_CACHE_DIR or the user cache dir)."),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Continue an interrupted run in this run directory, with its original arguments."),
+    ] = None,
+    max_failure_rate: Annotated[
+        float,
+        typer.Option(
+            min=0.0, max=1.0, help="Exit 1 (after writing results) when a larger share of samples failed."
+        ),
+    ] = 0.0,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
-    from tv_eval.adapter import ModelLoadError
-    from tv_eval.languages import UnknownLanguageError, parse_language_list
-    from tv_eval.registry import RegistryError
+    from tv_eval.languages import parse_language_list
     from tv_eval.reports import render_console
-    from tv_eval.runner import RunConfig, RunConfigError
+    from tv_eval.runner import SMOKE_NOTICE, RunConfig, RunInterrupted
     from tv_eval.runner import run as run_evaluation
-    from tv_eval.task import TaskConfigError
-    from tv_eval.tiers import TierMapError
 
     arguments = {
         key: str(value) if isinstance(value, Path) else value
         for key, value in locals().items()
-        if key in run.__annotations__
+        if key in run.__annotations__ and key not in ("resume", "no_cache", "cache_dir")
     }
+    if resume is not None:
+        arguments = {**arguments, **_resume_arguments(resume)}
+        model, tasks, languages, tiers, limit = (
+            arguments["model"],
+            arguments["tasks"],
+            arguments["languages"],
+            arguments["tiers"],
+            arguments["limit"],
+        )
+        batch_size, device, dtype, seed = (
+            arguments["batch_size"],
+            arguments["device"],
+            arguments["dtype"],
+            arguments["seed"],
+        )
+        scoring, sample, trust_remote_code = (
+            arguments["scoring"],
+            arguments["sample"],
+            arguments["trust_remote_code"],
+        )
+        data_dir = Path(arguments["data_dir"]) if arguments["data_dir"] else None
+        tier_map = Path(arguments["tier_map"]) if arguments["tier_map"] else None
+    if not model or not tasks:
+        fail("--model and --tasks are required (or --resume RUN_DIR)")
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         fail(f"--device must be auto, cpu or cuda[:N], got {device!r}")
     if dtype not in ("auto", "bfloat16", "float16", "float32"):
@@ -169,22 +256,82 @@ def run(
             use_sample=sample,
             data_dir=data_dir,
             trust_remote_code=trust_remote_code,
+            use_cache=not no_cache,
+            cache_dir=cache_dir,
+            resume_dir=resume,
             arguments=arguments,
         )
         outcome = run_evaluation(config, tier_map_obj, progress_factory=_RichProgress)
-    except (
-        RegistryError,
-        RunConfigError,
-        TaskConfigError,
-        UnknownLanguageError,
-        TierMapError,
-        ModelLoadError,
-    ) as error:
+    except RunInterrupted as interrupted:
+        fail(str(interrupted), code=130)
+    except _config_errors() as error:
         fail(str(error))
-    from tv_eval.runner import SMOKE_NOTICE
-
+    except OSError as error:
+        fail(
+            f"cannot write results: {error.strerror or error}"
+            + (f" ({error.filename})" if error.filename else "")
+            + "; fix it and rerun with --resume",
+            code=1,
+        )
     render_console(outcome.results, stdout, notice=SMOKE_NOTICE if outcome.results["smoke_run"] else None)
-    stdout.print(f"run directory: {outcome.run_dir}")
+    stdout.print(
+        f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
+    )
+    _check_failure_rate(outcome.results, max_failure_rate)
+
+
+@app.command()
+def score(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run directory.")],
+    scoring: Annotated[str | None, typer.Option(help="robust or paper (default: the run's own).")] = None,
+    tier_map: Annotated[Path | None, typer.Option(help="TOML/YAML map language -> tier label.")] = None,
+) -> None:
+    """Re-score a run's saved predictions and rewrite its results, without loading the model."""
+    from tv_eval.reports import render_console
+    from tv_eval.rescoring import rescore_run
+
+    try:
+        _, tier_map_obj = _tiers((), tier_map)
+        results = rescore_run(run_dir, scoring, tier_map_obj)
+    except _config_errors() as error:
+        fail(str(error))
+    render_console(results, stdout)
+
+
+cache_app = typer.Typer(help="Inspect or clear the response cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+CacheDirOption = Annotated[
+    Path | None, typer.Option(help="Cache folder (default: $TV_EVAL_CACHE_DIR or the user cache dir).")
+]
+
+
+def _open_cache(cache_dir: Path | None) -> ResponseCache:
+    from tv_eval.cache import CACHE_FILE, CacheError, ResponseCache, default_cache_dir
+
+    try:
+        return ResponseCache((cache_dir or default_cache_dir()) / CACHE_FILE)
+    except CacheError as error:
+        fail(str(error))
+
+
+@cache_app.command("info")
+def cache_info(cache_dir: CacheDirOption = None) -> None:
+    """Where the cache is, how big, and how many responses per model."""
+    cache = _open_cache(cache_dir)
+    stats = cache.stats()
+    stdout.print(f"{stats.path}: {stats.entries} responses, {stats.size_bytes / 1e6:.1f} MB", highlight=False)
+    for model_id, count in sorted(stats.models.items()):
+        stdout.print(f"  {model_id}\t{count}", highlight=False)
+
+
+@cache_app.command("clear")
+def cache_clear(
+    model: Annotated[str | None, typer.Option(help="Only this model id (as `cache info` lists it).")] = None,
+    cache_dir: CacheDirOption = None,
+) -> None:
+    """Delete cached responses, all of them or one model's."""
+    removed = _open_cache(cache_dir).clear(model)
+    stdout.print(f"removed {removed} cached responses" + (f" of {model}" if model else ""))
 
 
 @app.command("list")

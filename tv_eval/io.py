@@ -57,6 +57,14 @@ class JsonlAppender:
         self.close()
 
 
+def truncate_partial_line(path: Path) -> None:
+    """Drop a last line that a crash cut off mid-write, so appending continues on a clean line."""
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        with path.open("r+b") as handle:
+            handle.truncate(data.rfind(b"\n") + 1)
+
+
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Records of a JSONL file; a final line cut off by a crash is ignored, not fatal."""
     with path.open(encoding="utf-8") as handle:

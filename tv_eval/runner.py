@@ -1,7 +1,10 @@
-"""One evaluation run: tasks -> samples -> requests -> adapter -> scores -> results on disk.
+"""One evaluation run: tasks -> samples -> requests -> (cache | adapter) -> scores -> results on disk.
 
 Everything that can be wrong with the configuration (task, model, languages, tiers, scoring,
-data, output folder) is checked before the model is loaded, so mistakes cost seconds.
+data, output folder) is checked before the model is loaded, so mistakes cost seconds. Every
+finished chunk is in samples.jsonl and every finished batch in the response cache before the
+next starts, so an interrupted run resumes (`--resume RUN_DIR`, or the same command again)
+without repeating a generation.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval import registry
-from tv_eval.adapter import AdapterSettings, ModelAdapter
-from tv_eval.aggregation import aggregate_task
-from tv_eval.io import JsonlAppender, atomic_write_json, atomic_write_text
-from tv_eval.reports import leaderboard_markdown
-from tv_eval.results import build_results, validate_results
+from tv_eval.adapter import AdapterSettings
+from tv_eval.cache import CACHE_FILE, ResponseCache, default_cache_dir
+from tv_eval.generation import CachedGeneration
+from tv_eval.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
 from tv_eval.run_record import environment_record
+from tv_eval.scoring import score_sample, write_results
 from tv_eval.task import DataSource, LoadedTask, Task
 from tv_eval.tiers import TierMap
-from tv_eval.types import Request, Sample, SampleStatus, ScoredSample
+from tv_eval.types import Sample, ScoredSample
 
 SMOKE_NOTICE = (
     "SMOKE RUN: a tiny random-weight model and/or synthetic sample data; "
@@ -33,6 +36,14 @@ SMOKE_NOTICE = (
 
 class RunConfigError(ValueError):
     """A run that cannot start as configured; the CLI turns it into exit code 2."""
+
+
+class RunInterrupted(Exception):
+    """Ctrl-C during a run: what was finished is on disk; the run can be resumed."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(f"interrupted; resume with: tv-eval run --resume {run_dir}")
+        self.run_dir = run_dir
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,9 @@ class RunConfig:
     use_sample: bool = False
     data_dir: Path | None = None
     trust_remote_code: bool = False
+    use_cache: bool = True
+    cache_dir: Path | None = None
+    resume_dir: Path | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
@@ -66,9 +80,8 @@ class PreparedTask:
 class RunOutcome:
     run_dir: Path
     results: dict[str, Any]
-
-
-ProgressFactory = Callable[[str, int], "ProgressHandle"]
+    generated: int
+    from_cache: int
 
 
 class ProgressHandle:
@@ -79,6 +92,9 @@ class ProgressHandle:
 
     def close(self) -> None:
         """Called once when the task's generation is done."""
+
+
+ProgressFactory = Callable[[str, int], ProgressHandle]
 
 
 def _silent_progress(_description: str, _total: int) -> ProgressHandle:
@@ -125,6 +141,19 @@ def _run_id(model: str) -> str:
     return f"{stamp}_{slug}"
 
 
+def check_output_dir(output_dir: Path) -> None:
+    """Fail before any data or model loads when results could not be written."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        probe = output_dir / ".tv-eval-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RunConfigError(
+            f"cannot write to output directory {output_dir}: {error.strerror or error}"
+        ) from error
+
+
 def prepare_tasks(config: RunConfig, tier_map: TierMap) -> list[PreparedTask]:
     """Resolve tasks and load their data; every configuration error surfaces here."""
     prepared = []
@@ -145,69 +174,28 @@ def prepare_tasks(config: RunConfig, tier_map: TierMap) -> list[PreparedTask]:
     return prepared
 
 
-def score_sample(
-    task: Task,
-    sample: Sample,
-    scoring: str,
-    request: Request | None,
-    response_text: str | None,
-    response_error: str | None,
-) -> ScoredSample:
-    """Combine a sample, what the model said and the task's verdict into the persisted record."""
-    prompt = request.prompt_text if request is not None else ""
-    if sample.load_error:
-        status, scores, extracted, error = SampleStatus.FAILED, {}, None, sample.load_error
-    elif not task.needs_model(sample, scoring):
-        status, scores, extracted, error = SampleStatus.EXCLUDED, {}, None, None
-    elif response_error is not None or response_text is None:
-        status, scores, extracted, error = SampleStatus.FAILED, {}, None, response_error or "no response"
-    else:
-        verdict = task.score(sample, response_text, scoring)
-        status, scores, extracted, error = verdict.status, verdict.scores, verdict.extracted, verdict.error
-    return ScoredSample(
-        sample_id=sample.sample_id,
-        task=sample.task,
-        language=sample.language,
-        tier=sample.tier,
-        status=status,
-        prompt=prompt,
-        prediction=response_text,
-        reference=sample.reference,
-        scores=dict(scores),
-        extracted=extracted,
-        error=error,
-        cluster_id=sample.cluster_id,
-        category=sample.category,
-        question_type=sample.question_type,
-        script=sample.script,
-        country=sample.country,
-    )
-
-
 def evaluate_task(
     prepared: PreparedTask,
-    adapter: ModelAdapter,
+    generation: CachedGeneration,
     writer: JsonlAppender,
     chunk_size: int,
     progress: ProgressHandle,
 ) -> list[ScoredSample]:
     """Generate in chunks and persist each chunk's records before starting the next."""
     task, scoring = prepared.task, prepared.scoring
-    records: list[ScoredSample] = []
     runnable = [s for s in prepared.samples if not s.load_error and task.needs_model(s, scoring)]
     skipped = [s for s in prepared.samples if s.load_error or not task.needs_model(s, scoring)]
-    skipped_records = [score_sample(task, sample, scoring, None, None, None) for sample in skipped]
-    writer.write_batch(record.to_json() for record in skipped_records)
-    records.extend(skipped_records)
+    records = [score_sample(task, sample, scoring, "", None, None) for sample in skipped]
+    writer.write_batch(record.to_json() for record in records)
     for chunk in _chunks(runnable, chunk_size):
         requests = [task.build_request(sample, scoring) for sample in chunk]
-        responses = adapter.generate(requests)
+        responses = generation.generate(requests)
         chunk_records = [
             score_sample(
                 task,
                 sample,
                 scoring,
-                request,
+                request.prompt_text,
                 response.text if response.error is None else None,
                 response.error,
             )
@@ -220,6 +208,29 @@ def evaluate_task(
     return records
 
 
+def _start_run_dir(config: RunConfig, model_name: str) -> Path:
+    if config.resume_dir is not None:
+        if not (config.resume_dir / "run.json").is_file():
+            raise RunConfigError(f"{config.resume_dir} is not a run directory (no run.json)")
+        return config.resume_dir
+    run_dir = config.output_dir / _run_id(model_name)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=False)
+    except OSError as error:
+        raise RunConfigError(f"cannot create run directory {run_dir}: {error.strerror or error}") from error
+    return run_dir
+
+
+def load_finished_records(run_dir: Path) -> dict[tuple[str, str], ScoredSample]:
+    """Records already in samples.jsonl (a line cut off by a crash is dropped from the file)."""
+    path = run_dir / "samples.jsonl"
+    if not path.exists():
+        return {}
+    truncate_partial_line(path)
+    records = (ScoredSample.from_json(record) for record in read_jsonl(path))
+    return {(record.task, record.sample_id): record for record in records}
+
+
 def run(
     config: RunConfig,
     tier_map: TierMap,
@@ -228,29 +239,31 @@ def run(
     started = time.perf_counter()
     spec = registry.resolve_model(config.model)
     adapter_class = registry.load_adapter_class(spec.adapter)
+    check_output_dir(config.resume_dir or config.output_dir)
+    settings = AdapterSettings(
+        model_id=spec.model_id,
+        revision=spec.revision,
+        device=config.device,
+        dtype=config.dtype,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        trust_remote_code=config.trust_remote_code,
+        options={**spec.options, "default_dtype": spec.dtype} if spec.dtype else dict(spec.options),
+    )
+    identity = adapter_class.cache_identity(settings)
     prepared = prepare_tasks(config, tier_map)
     data_loaded = time.perf_counter()
 
-    run_id = _run_id(spec.name)
-    run_dir = config.output_dir / run_id
-    try:
-        run_dir.mkdir(parents=True, exist_ok=False)
-    except OSError as error:
-        raise RunConfigError(f"cannot create run directory {run_dir}: {error.strerror or error}") from error
-
+    run_dir = _start_run_dir(config, spec.name)
+    finished = load_finished_records(run_dir)
     smoke = config.use_sample or spec.adapter == "tiny_random"
     run_record: dict[str, Any] = {
-        "run_id": run_id,
+        "run_id": run_dir.name,
         "status": "running",
         "created": datetime.now(timezone.utc).isoformat(),
         "smoke_run": smoke,
         "notice": SMOKE_NOTICE if smoke else None,
-        "model": {
-            "name": spec.name,
-            "adapter": spec.adapter,
-            "model_id": spec.model_id,
-            "revision": spec.revision,
-        },
+        "model": {"name": spec.name, "adapter": spec.adapter, **vars(identity)},
         "tasks": {
             item.task.name: {
                 "scoring": item.scoring,
@@ -263,58 +276,65 @@ def run(
         "arguments": config.arguments,
         "seed": config.seed,
         "tier_map": tier_map.name,
+        "cache": str(config.cache_dir or default_cache_dir()) if config.use_cache else None,
         "environment": environment_record(),
     }
+    if config.resume_dir is not None:
+        previous = read_json(run_dir / "run.json")
+        run_record["created"] = previous.get("created", run_record["created"])
+        run_record["resumed"] = [*previous.get("resumed", []), datetime.now(timezone.utc).isoformat()]
     atomic_write_json(run_dir / "run.json", run_record)
 
-    settings = AdapterSettings(
-        model_id=spec.model_id,
-        revision=spec.revision,
-        device=config.device,
-        dtype=config.dtype,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        trust_remote_code=config.trust_remote_code,
-        options={**spec.options, "default_dtype": spec.dtype} if spec.dtype else dict(spec.options),
+    cache = (
+        ResponseCache((config.cache_dir or default_cache_dir()) / CACHE_FILE) if config.use_cache else None
     )
-    adapter = adapter_class(settings)
-    model_loaded = time.perf_counter()
-    run_record["model"].update(vars(adapter.identity))
-
+    generation = CachedGeneration(lambda: adapter_class(settings), identity, cache)
     chunk_size = max(32, 4 * (config.batch_size or 8))
     all_records: dict[str, list[ScoredSample]] = {}
     try:
         with JsonlAppender(run_dir / "samples.jsonl") as writer:
             for item in prepared:
-                progress = progress_factory(
-                    item.task.name,
-                    sum(
-                        1 for s in item.samples if not s.load_error and item.task.needs_model(s, item.scoring)
-                    ),
+                done = [
+                    finished[(item.task.name, s.sample_id)]
+                    for s in item.samples
+                    if (item.task.name, s.sample_id) in finished
+                ]
+                remaining = [s for s in item.samples if (item.task.name, s.sample_id) not in finished]
+                todo = PreparedTask(item.task, item.scoring, item.loaded, remaining)
+                total = sum(
+                    1 for s in remaining if not s.load_error and item.task.needs_model(s, item.scoring)
                 )
-                all_records[item.task.name] = evaluate_task(item, adapter, writer, chunk_size, progress)
+                progress = progress_factory(item.task.name, total)
+                all_records[item.task.name] = done + evaluate_task(
+                    todo, generation, writer, chunk_size, progress
+                )
+    except KeyboardInterrupt:
+        run_record["status"] = "interrupted"
+        atomic_write_json(run_dir / "run.json", run_record)
+        raise RunInterrupted(run_dir) from None
     finally:
-        adapter.close()
-    generated = time.perf_counter()
+        if generation.adapter is not None:
+            run_record["model"].update(vars(generation.adapter.identity))
+        generation.close()
+    generated_at = time.perf_counter()
 
-    aggregates = {
-        item.task.name: aggregate_task(
-            all_records[item.task.name], tier_map=tier_map, breakdowns=item.task.breakdowns, seed=config.seed
-        )
-        for item in prepared
-    }
-    results = build_results(run_record, {item.task.name: item.task for item in prepared}, aggregates)
-    validate_results(results)
-    atomic_write_json(run_dir / "results.json", results)
-    atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))
-    finished = time.perf_counter()
+    results = write_results(
+        run_dir, run_record, {item.task.name: item.task for item in prepared}, all_records, tier_map
+    )
+    done_at = time.perf_counter()
     run_record["status"] = "complete"
+    run_record["generation"] = {
+        "generated": generation.generated,
+        "from_cache": generation.from_cache,
+        "model_loaded": generation.adapter is not None,
+    }
     run_record["timings"] = {
         "load_data_s": round(data_loaded - started, 3),
-        "load_model_s": round(model_loaded - data_loaded, 3),
-        "generate_and_score_s": round(generated - model_loaded, 3),
-        "aggregate_s": round(finished - generated, 3),
-        "total_s": round(finished - started, 3),
+        "generate_and_score_s": round(generated_at - data_loaded, 3),
+        "aggregate_s": round(done_at - generated_at, 3),
+        "total_s": round(done_at - started, 3),
     }
     atomic_write_json(run_dir / "run.json", run_record)
-    return RunOutcome(run_dir=run_dir, results=results)
+    return RunOutcome(
+        run_dir=run_dir, results=results, generated=generation.generated, from_cache=generation.from_cache
+    )

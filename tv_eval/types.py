@@ -154,6 +154,8 @@ class ScoredSample:
     question_type: str | None = None
     script: str | None = None
     country: str | None = None
+    choices: tuple[str, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -171,8 +173,10 @@ class ScoredSample:
             "prediction": self.prediction,
             "extracted": self.extracted,
             "reference": self.reference,
+            "choices": list(self.choices),
             "scores": dict(self.scores),
             "error": self.error,
+            "metadata": dict(self.metadata),
         }
 
     @classmethod
@@ -194,6 +198,26 @@ class ScoredSample:
             question_type=record.get("question_type"),
             script=record.get("script"),
             country=record.get("country"),
+            choices=tuple(record.get("choices") or ()),
+            metadata=dict(record.get("metadata") or {}),
+        )
+
+    def to_sample(self) -> Sample:
+        """The scoring-relevant part of the original sample, so saved predictions can be re-scored
+        without reloading the dataset or the model."""
+        return Sample(
+            sample_id=self.sample_id,
+            task=self.task,
+            language=self.language,
+            reference=self.reference,
+            tier=self.tier,
+            script=self.script,
+            country=self.country,
+            cluster_id=self.cluster_id,
+            category=self.category,
+            question_type=self.question_type,
+            choices=self.choices,
+            metadata=self.metadata,
         )
 
 

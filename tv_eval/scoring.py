@@ -1,0 +1,84 @@
+"""From a sample and what the model said to a persisted record; from records to results files.
+
+Shared by `run` and `score`, so a re-scored run is written exactly as a fresh one would be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tv_eval.aggregation import aggregate_task
+from tv_eval.io import atomic_write_json, atomic_write_text
+from tv_eval.reports import leaderboard_markdown
+from tv_eval.results import build_results, validate_results
+from tv_eval.task import Task
+from tv_eval.tiers import TierMap
+from tv_eval.types import Sample, SampleStatus, ScoredSample
+
+
+def score_sample(
+    task: Task,
+    sample: Sample,
+    scoring: str,
+    prompt: str,
+    prediction: str | None,
+    response_error: str | None,
+) -> ScoredSample:
+    """The task's verdict, or a counted failure: data errors, model errors and empty answers are
+    recorded with their reason and never scored as if they were answers."""
+    scores: Mapping[str, float] = {}
+    extracted = None
+    if sample.load_error:
+        status, error = SampleStatus.FAILED, sample.load_error
+    elif not task.needs_model(sample, scoring):
+        status, error = SampleStatus.EXCLUDED, None
+    elif response_error is not None or prediction is None:
+        status, error = SampleStatus.FAILED, response_error or "no saved prediction for this sample"
+    elif not prediction.strip():
+        status, error = SampleStatus.FAILED, "empty prediction"
+    else:
+        verdict = task.score(sample, prediction, scoring)
+        status, scores, extracted, error = verdict.status, verdict.scores, verdict.extracted, verdict.error
+    return ScoredSample(
+        sample_id=sample.sample_id,
+        task=sample.task,
+        language=sample.language,
+        tier=sample.tier,
+        status=status,
+        prompt=prompt,
+        prediction=prediction,
+        reference=sample.reference,
+        scores=dict(scores),
+        extracted=extracted,
+        error=error,
+        cluster_id=sample.cluster_id,
+        category=sample.category,
+        question_type=sample.question_type,
+        script=sample.script,
+        country=sample.country,
+        choices=sample.choices,
+        metadata=sample.metadata,
+    )
+
+
+def write_results(
+    run_dir: Path,
+    run_record: Mapping[str, Any],
+    tasks: Mapping[str, Task],
+    records: Mapping[str, Sequence[ScoredSample]],
+    tier_map: TierMap,
+) -> dict[str, Any]:
+    """Aggregate, validate against the schema, and write results.json and leaderboard.md atomically."""
+    aggregates = {
+        name: aggregate_task(
+            records[name], tier_map=tier_map, breakdowns=task.breakdowns, seed=int(run_record.get("seed", 0))
+        )
+        for name, task in tasks.items()
+    }
+    results = build_results(run_record, tasks, aggregates)
+    validate_results(results)
+    atomic_write_json(run_dir / "results.json", results)
+    atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))
+    return results

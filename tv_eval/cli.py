@@ -30,7 +30,7 @@ stderr = Console(stderr=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    stderr.print(f"[bold red]error:[/] {message}", highlight=False)
+    stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -68,6 +68,8 @@ def image_bytes(cell: object, dataset_root: Path | None) -> bytes:
     if not isinstance(cell, dict):
         raise ValueError("missing image")
     data = cell.get("bytes")
+    if data is not None and len(data) == 0:
+        raise ValueError("image is empty (0 bytes)")
     if data:
         return data
     path_text = cell.get("path")
@@ -79,4 +81,7 @@ def image_bytes(cell: object, dataset_root: Path | None) -> bytes:
         raise ValueError(f"image path {path_text!r} escapes the dataset folder")
     if not path.is_file():
         raise ValueError(f"image file {path_text!r} not found")
-    return path.read_bytes()
+    data = path.read_bytes()
+    if not data:
+        raise ValueError(f"image file {path_text!r} is empty (0 bytes)")
+    return data

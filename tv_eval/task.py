@@ -22,6 +22,20 @@ class TaskConfigError(ValueError):
     """A task's data source or options that cannot work; reported before any model loads."""
 
 
+def read_task_config(path: Path) -> dict[str, Any]:
+    """A task's YAML configuration; a broken file is a one-line configuration error."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise TaskConfigError(f"task configuration {path} is malformed: {first_line}") from error
+    if not isinstance(data, dict):
+        raise TaskConfigError(f"task configuration {path} must be a mapping")
+    return data
+
+
 @dataclass(frozen=True)
 class DataSource:
     """Where a task reads its data: the Hub (default), a local folder, or its bundled sample."""

@@ -14,8 +14,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-import yaml
-
 from tv_eval.choices import (
     TruthWords,
     extract_choice,
@@ -25,7 +23,7 @@ from tv_eval.choices import (
 )
 from tv_eval.hub_data import image_bytes, load_split
 from tv_eval.languages import UnknownLanguageError, language_from_name, language_info, normalize_language
-from tv_eval.task import DataSource, LoadedTask, Score, Task, TaskConfigError
+from tv_eval.task import DataSource, LoadedTask, Score, Task, TaskConfigError, read_task_config
 from tv_eval.tiers import TierMap
 from tv_eval.types import (
     GenerationParams,
@@ -42,10 +40,6 @@ HERE = Path(__file__).parent
 UNKNOWN_LANGUAGE = "und"
 
 
-def _read_yaml(name: str) -> dict[str, Any]:
-    return yaml.safe_load((HERE / name).read_text(encoding="utf-8"))
-
-
 class AlmBenchTask(Task):
     name = "alm_bench"
     description = "ALM-Bench: cultural VQA in 100 languages (MCQ, true/false, short, long)"
@@ -60,11 +54,14 @@ class AlmBenchTask(Task):
 
     @cached_property
     def config(self) -> dict[str, Any]:
-        return _read_yaml("config.yaml")
+        return read_task_config(HERE / "config.yaml")
 
     @cached_property
     def language_names(self) -> dict[str, str]:
-        return {name: normalize_language(str(code)) for name, code in _read_yaml("languages.yaml").items()}
+        return {
+            name: normalize_language(str(code))
+            for name, code in read_task_config(HERE / "languages.yaml").items()
+        }
 
     def prompt_templates(self) -> Mapping[str, str]:
         return self.config["prompts"]

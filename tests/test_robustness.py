@@ -32,7 +32,7 @@ def test_malformed_tier_maps(name: str, message: str) -> None:
 
 
 def test_malformed_task_config() -> None:
-    with pytest.raises(TaskConfigError, match="task_config_bad.yaml is malformed"):
+    with pytest.raises(TaskConfigError, match=r"task_config_bad\.yaml is malformed"):
         read_task_config(BAD / "task_config_bad.yaml")
 
 

@@ -1,0 +1,160 @@
+"""The response cache: what the key depends on, what is stored, and the cache commands."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+from tv_eval.adapter import BatchCallback
+from tv_eval.cache import ResponseCache, request_key
+from tv_eval.generation import CachedGeneration
+from tv_eval.types import (
+    GenerationParams,
+    ImageInput,
+    ImagePart,
+    Message,
+    ModelIdentity,
+    Request,
+    Response,
+    TextPart,
+)
+
+IDENTITY = ModelIdentity(
+    model_id="m", revision="r1", adapter="transformers", adapter_version="1", dtype="float32"
+)
+REQUEST = Request(
+    request_id="q1",
+    messages=(Message("user", (ImagePart(ImageInput.from_bytes(b"image-1")), TextPart("What is this?"))),),
+    generation=GenerationParams(max_new_tokens=16),
+)
+
+
+def test_key_depends_on_everything_that_changes_the_answer() -> None:
+    base = request_key(IDENTITY, REQUEST)
+    variants = [
+        request_key(replace(IDENTITY, model_id="other"), REQUEST),
+        request_key(replace(IDENTITY, revision="r2"), REQUEST),
+        request_key(replace(IDENTITY, adapter="vllm"), REQUEST),
+        request_key(replace(IDENTITY, adapter_version="2"), REQUEST),
+        request_key(replace(IDENTITY, dtype="bfloat16"), REQUEST),
+        request_key(IDENTITY, replace(REQUEST, generation=GenerationParams(max_new_tokens=17))),
+        request_key(
+            IDENTITY, replace(REQUEST, generation=GenerationParams(max_new_tokens=16, temperature=0.7))
+        ),
+        request_key(
+            IDENTITY,
+            replace(
+                REQUEST,
+                messages=(
+                    Message(
+                        "user", (ImagePart(ImageInput.from_bytes(b"image-2")), TextPart("What is this?"))
+                    ),
+                ),
+            ),
+        ),
+        request_key(
+            IDENTITY,
+            replace(
+                REQUEST,
+                messages=(
+                    Message(
+                        "user", (ImagePart(ImageInput.from_bytes(b"image-1")), TextPart("What is that?"))
+                    ),
+                ),
+            ),
+        ),
+        request_key(IDENTITY, replace(REQUEST, continuation="a cat")),
+    ]
+    assert len({base, *variants}) == len(variants) + 1
+    # neither the request id nor the device changes what the model says
+    assert request_key(replace(IDENTITY, device="cuda"), replace(REQUEST, request_id="other")) == base
+
+
+def test_store_and_fetch_answers_but_never_errors(tmp_path: Path) -> None:
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    cache.put_many(
+        IDENTITY,
+        [
+            ("k1", Response("q", "an answer", prompt_tokens=5, completion_tokens=2)),
+            ("k2", Response("q", "", error="out of memory")),
+        ],
+    )
+    found = cache.get_many(["k1", "k2", "k3"])
+    assert set(found) == {"k1"}
+    assert found["k1"].text == "an answer" and found["k1"].completion_tokens == 2
+    cache.put_many(IDENTITY, [("k1", Response("q", "an answer"))])
+    assert cache.write_counts() == {"k1": 2}
+    other = replace(IDENTITY, model_id="other")
+    cache.put_many(other, [("k9", Response("q", "x"))])
+    assert cache.stats().models == {"m": 1, "other": 1}
+    assert cache.clear("other") == 1
+    assert cache.stats().entries == 1
+
+
+class CountingAdapter:
+    """Answers with the request's text; counts how often the model was asked."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def generate(self, requests: list[Request], on_batch: BatchCallback | None = None) -> list[Response]:
+        self.calls += len(requests)
+        responses = [Response(r.request_id, r.prompt_text.upper()) for r in requests]
+        if on_batch is not None:
+            on_batch(list(range(len(requests))), responses)
+        return responses
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_cached_generation_loads_the_model_only_on_a_miss(tmp_path: Path) -> None:
+    adapter = CountingAdapter()
+    loads = []
+
+    def load() -> CountingAdapter:
+        loads.append(1)
+        return adapter
+
+    requests = [
+        replace(REQUEST, request_id=f"q{i}", messages=(Message("user", (TextPart(f"t{i}"),)),))
+        for i in range(5)
+    ]
+    first = CachedGeneration(load, IDENTITY, ResponseCache(tmp_path / "c.sqlite"))
+    assert [r.text for r in first.generate(requests[:3])] == ["USER: T0", "USER: T1", "USER: T2"]
+    second = CachedGeneration(load, IDENTITY, ResponseCache(tmp_path / "c.sqlite"))
+    assert [r.request_id for r in second.generate(requests[:3])] == ["q0", "q1", "q2"]
+    assert second.adapter is None and len(loads) == 1
+    assert [r.text for r in second.generate(requests)] == [f"USER: T{i}" for i in range(5)]
+    assert adapter.calls == 5 and second.generated == 2 and second.from_cache == 6
+
+
+@pytest.mark.slow
+def test_cache_commands_and_no_cache(tmp_path: Path, tv_eval_cache: Path) -> None:
+    cache = tmp_path / "cache"
+    args = [
+        "run",
+        "--model",
+        "tiny-random",
+        "--tasks",
+        "alm_bench",
+        "--sample",
+        "--limit",
+        "6",
+        "--cache-dir",
+        str(cache),
+    ]
+    assert run_cli([*args, "--output-dir", str(tmp_path / "a")], tv_eval_cache).returncode == 0
+    info = run_cli(["cache", "info", "--cache-dir", str(cache)], tv_eval_cache)
+    assert "6 responses" in info.stdout and "tiny-random" in info.stdout
+    uncached = run_cli([*args, "--output-dir", str(tmp_path / "b"), "--no-cache"], tv_eval_cache)
+    assert "6 generated, 0 from cache" in " ".join(uncached.stdout.split())
+    (run_dir,) = (tmp_path / "b").iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["cache"] is None
+    cleared = run_cli(["cache", "clear", "--model", "tiny-random", "--cache-dir", str(cache)], tv_eval_cache)
+    assert "removed 6 cached responses of tiny-random" in cleared.stdout
+    assert "0 responses" in run_cli(["cache", "info", "--cache-dir", str(cache)], tv_eval_cache).stdout

@@ -23,7 +23,7 @@ def test_rescore_paper_then_back_to_robust(tmp_path: Path, tv_eval_cache: Path) 
             "alm_bench",
             "--sample",
             "--limit",
-            "30",
+            "45",
             "--output-dir",
             str(tmp_path / "out"),
         ],

@@ -5,13 +5,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv sample test lint
+.PHONY: venv sample test lint gate baseline
 
 $(BIN)/tv-eval: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[hf,test]"
+	$(BIN)/pip install --quiet -e ".[hf,test,report]"
 	touch $@
 
 venv: $(BIN)/tv-eval
@@ -25,3 +25,11 @@ lint: venv
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The regression gate: tiny model on the offline sample vs results/baselines/ (exit 1 on any change).
+gate: venv
+	BIN=$(BIN) .ci/gate
+
+# Refresh the gate's baseline on purpose after an intended change to prompts, parsing or scoring.
+baseline: venv
+	BIN=$(BIN) .ci/gate --refresh

@@ -35,7 +35,10 @@ def run_cli(
         "PYTHONIOENCODING": "utf-8",
         **(extra_env or {}),
     }
-    executable = shutil.which("tv-eval") or sys.executable
+    # The console script of the interpreter running the tests first: another `tv-eval` on PATH may
+    # belong to a different checkout.
+    beside = Path(sys.executable).parent / "tv-eval"
+    executable = str(beside) if beside.is_file() else shutil.which("tv-eval") or sys.executable
     command = (
         [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
     )

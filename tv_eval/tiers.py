@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -140,3 +140,14 @@ def load_tier_map(path: Path) -> TierMap:
             raise TierMapError(f"tier map {path}: {error}") from error
         by_alpha3[MACROLANGUAGE_TO_LISTED.get(alpha3, alpha3)] = str(label)
     return TierMap(name=str(path.name), by_alpha3=by_alpha3, by_english_name={}, is_joshi=False)
+
+
+def order_languages(languages: Iterable[str], tier_map: TierMap) -> list[str]:
+    """Highest-resourced tier first, 'unknown' last, then by code: the order of per-language tables."""
+    order = tier_map.tier_order()
+
+    def rank(language: str) -> tuple[int, str]:
+        tier = tier_map.tier_of(language)
+        return (order.index(tier) if tier in order else len(order), language)
+
+    return sorted(set(languages), key=rank)

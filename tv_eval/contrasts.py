@@ -20,19 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tv_eval.statistics import DEFAULT_RESAMPLES, _cluster_index, _cluster_weights
-
-_CHUNK = 250
-
-
-def percentile_interval(replicates: np.ndarray, confidence: float) -> tuple[float, float] | None:
-    """Two-sided percentile interval of the finite replicates; None when there are none."""
-    finite = replicates[np.isfinite(replicates)]
-    if finite.size == 0:
-        return None
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(finite, [tail, 100.0 - tail])
-    return (float(low), float(high))
+from tv_eval.statistics import (
+    DEFAULT_RESAMPLES,
+    RESAMPLE_CHUNK,
+    cluster_index,
+    cluster_mean_replicates,
+    cluster_weights,
+    percentile_interval,
+)
 
 
 @dataclass(frozen=True)
@@ -66,19 +61,12 @@ def paired_difference(
     if not differences:
         raise ValueError("paired_difference needs at least one paired sample")
     values = np.asarray(differences, dtype=float)
-    index, n_clusters = _cluster_index(clusters)
+    _, n_clusters = cluster_index(clusters)
     estimate = float(values.mean())
     if n_clusters < 2:
         return Difference(value=estimate, n=len(values), n_clusters=n_clusters, interval=None)
-    cluster_sums = np.bincount(index, weights=values, minlength=n_clusters)
-    cluster_sizes = np.bincount(index, minlength=n_clusters).astype(float)
-    generator = np.random.default_rng(seed)
-    replicates = []
-    for start in range(0, n_resamples, _CHUNK):
-        weights = _cluster_weights(generator, n_clusters, min(_CHUNK, n_resamples - start))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            replicates.append((weights @ cluster_sums) / (weights @ cluster_sizes))
-    interval = percentile_interval(np.concatenate(replicates), confidence)
+    replicates = cluster_mean_replicates(values, clusters, n_resamples=n_resamples, seed=seed)
+    interval = percentile_interval(replicates, confidence)
     return Difference(value=estimate, n=len(values), n_clusters=n_clusters, interval=interval)
 
 
@@ -122,7 +110,7 @@ def group_mean_replicates(
     With a single cluster there is nothing to resample and no replicates (so no intervals).
     """
     scores = np.asarray(values, dtype=float)
-    index, n_clusters = _cluster_index(clusters)
+    index, n_clusters = cluster_index(clusters)
     labels, group_index = np.unique(np.asarray(groups, dtype=object).astype(str), return_inverse=True)
     n_groups = len(labels)
     sums = np.zeros((n_clusters, n_groups))
@@ -133,8 +121,8 @@ def group_mean_replicates(
     means = sums.sum(axis=0) / counts
     generator = np.random.default_rng(seed)
     chunks = []
-    for start in range(0, n_resamples if n_clusters >= 2 else 0, _CHUNK):
-        weights = _cluster_weights(generator, n_clusters, min(_CHUNK, n_resamples - start))
+    for start in range(0, n_resamples if n_clusters >= 2 else 0, RESAMPLE_CHUNK):
+        weights = cluster_weights(generator, n_clusters, min(RESAMPLE_CHUNK, n_resamples - start))
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             chunks.append((weights @ sums) / (weights @ sizes))

@@ -13,26 +13,46 @@ from collections.abc import Sequence
 import numpy as np
 
 DEFAULT_RESAMPLES = 1000
-_CHUNK = 250
+RESAMPLE_CHUNK = 250
 
 
-def _cluster_index(clusters: Sequence[str]) -> tuple[np.ndarray, int]:
+def cluster_index(clusters: Sequence[str]) -> tuple[np.ndarray, int]:
+    """Each value's cluster as an integer, and the number of clusters."""
     _, index = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
     return index, int(index.max()) + 1 if len(index) else 0
 
 
-def _cluster_weights(generator: np.random.Generator, n_clusters: int, n_resamples: int) -> np.ndarray:
-    return generator.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=n_resamples).astype(
-        float
-    )
+def cluster_weights(generator: np.random.Generator, n_clusters: int, n_resamples: int) -> np.ndarray:
+    """How often each cluster is drawn in each resample (rows: resamples)."""
+    uniform = np.full(n_clusters, 1.0 / n_clusters)
+    return generator.multinomial(n_clusters, uniform, size=n_resamples).astype(float)
 
 
-def _percentile_interval(replicates: np.ndarray) -> tuple[float, float]:
+def percentile_interval(replicates: np.ndarray, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Two-sided percentile interval of the finite replicates; None when there are none."""
     finite = replicates[np.isfinite(replicates)]
     if finite.size == 0:
-        return (float("nan"), float("nan"))
-    low, high = np.percentile(finite, [2.5, 97.5])
+        return None
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    low, high = np.percentile(finite, [tail, 100.0 - tail])
     return (float(low), float(high))
+
+
+def cluster_mean_replicates(
+    values: Sequence[float], clusters: Sequence[str], *, n_resamples: int, seed: int
+) -> np.ndarray:
+    """Bootstrap replicates of the mean, resampling whole clusters."""
+    index, n_clusters = cluster_index(clusters)
+    scores = np.asarray(values, dtype=float)
+    cluster_sums = np.bincount(index, weights=scores, minlength=n_clusters)
+    cluster_sizes = np.bincount(index, minlength=n_clusters).astype(float)
+    generator = np.random.default_rng(seed)
+    replicates = []
+    for start in range(0, n_resamples, RESAMPLE_CHUNK):
+        weights = cluster_weights(generator, n_clusters, min(RESAMPLE_CHUNK, n_resamples - start))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            replicates.append((weights @ cluster_sums) / (weights @ cluster_sizes))
+    return np.concatenate(replicates)
 
 
 def bootstrap_mean_ci(
@@ -45,17 +65,7 @@ def bootstrap_mean_ci(
     """95% percentile interval of the mean, resampling clusters; None for fewer than 2 values."""
     if len(values) < 2:
         return None
-    index, n_clusters = _cluster_index(clusters)
-    scores = np.asarray(values, dtype=float)
-    cluster_sums = np.bincount(index, weights=scores, minlength=n_clusters)
-    cluster_sizes = np.bincount(index, minlength=n_clusters).astype(float)
-    generator = np.random.default_rng(seed)
-    replicates = []
-    for start in range(0, n_resamples, _CHUNK):
-        weights = _cluster_weights(generator, n_clusters, min(_CHUNK, n_resamples - start))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            replicates.append((weights @ cluster_sums) / (weights @ cluster_sizes))
-    return _percentile_interval(np.concatenate(replicates))
+    return percentile_interval(cluster_mean_replicates(values, clusters, n_resamples=n_resamples, seed=seed))
 
 
 def bootstrap_macro_ci(
@@ -72,7 +82,7 @@ def bootstrap_macro_ci(
     """
     if len(values) < 2:
         return None
-    index, n_clusters = _cluster_index(clusters)
+    index, n_clusters = cluster_index(clusters)
     scores = np.asarray(values, dtype=float)
     group_labels = np.asarray(groups, dtype=object).astype(str)
     per_group = []
@@ -86,12 +96,12 @@ def bootstrap_macro_ci(
         )
     generator = np.random.default_rng(seed)
     replicates = []
-    for start in range(0, n_resamples, _CHUNK):
-        weights = _cluster_weights(generator, n_clusters, min(_CHUNK, n_resamples - start))
+    for start in range(0, n_resamples, RESAMPLE_CHUNK):
+        weights = cluster_weights(generator, n_clusters, min(RESAMPLE_CHUNK, n_resamples - start))
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             group_means = np.stack(
                 [(weights @ sums) / (weights @ sizes) for sums, sizes in per_group], axis=1
             )
             replicates.append(np.nanmean(group_means, axis=1))
-    return _percentile_interval(np.concatenate(replicates))
+    return percentile_interval(np.concatenate(replicates))

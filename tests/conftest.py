@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# `tv-eval run` of the tiny random model on ALM-Bench: the start of most end-to-end commands.
+TINY_ALM_RUN = ("run", "--model", "tiny-random", "--tasks", "alm_bench")
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +45,22 @@ def run_cli(
         [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
     )
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=timeout)
+
+
+def results_document(task_block: dict) -> dict:
+    """A minimal results.json around one task's aggregate block, for schema tests."""
+    return {
+        "schema_version": "1",
+        "run_id": "r",
+        "model": {"name": "m", "model_id": "m"},
+        "tier_map": "joshi2020",
+        "tasks": {
+            "t": {
+                "scoring": "robust",
+                "primary_metric": "accuracy",
+                "prompts_hash": "h",
+                "dataset": {"dataset_id": "d", "split": "test", "fingerprint": "f", "source": "sample"},
+                **task_block,
+            }
+        },
+    }

@@ -1,5 +1,6 @@
 import pytest
 
+from tests.conftest import results_document
 from tv_eval.aggregation import aggregate_task, status_counts
 from tv_eval.results import ResultsSchemaError, validate_results
 from tv_eval.tiers import joshi_tier_map
@@ -67,21 +68,7 @@ def test_aggregate_by_language_tier_and_group() -> None:
 
 def test_results_schema_accepts_aggregate_and_rejects_bare_numbers() -> None:
     block = aggregate_task(RECORDS, tier_map=joshi_tier_map())
-    results = {
-        "schema_version": "1",
-        "run_id": "r",
-        "model": {"name": "m", "model_id": "m"},
-        "tier_map": "joshi2020",
-        "tasks": {
-            "t": {
-                "scoring": "robust",
-                "primary_metric": "accuracy",
-                "prompts_hash": "h",
-                "dataset": {"dataset_id": "d", "split": "test", "fingerprint": "f", "source": "sample"},
-                **block,
-            }
-        },
-    }
+    results = results_document(block)
     validate_results(results)
     results["tasks"]["t"]["by_tier"]["5"]["accuracy"] = 0.75
     with pytest.raises(ResultsSchemaError, match="by_tier/5/accuracy"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import TINY_ALM_RUN, run_cli
 from tv_eval.adapter import BatchCallback
 from tv_eval.cache import ResponseCache, request_key
 from tv_eval.generation import CachedGeneration
@@ -137,11 +137,7 @@ def test_cached_generation_loads_the_model_only_on_a_miss(tmp_path: Path) -> Non
 def test_cache_commands_and_no_cache(tmp_path: Path, tv_eval_cache: Path) -> None:
     cache = tmp_path / "cache"
     args = [
-        "run",
-        "--model",
-        "tiny-random",
-        "--tasks",
-        "alm_bench",
+        *TINY_ALM_RUN,
         "--sample",
         "--limit",
         "6",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import TINY_ALM_RUN, run_cli
 
 
 def test_list_and_help_do_not_import_torch() -> None:
@@ -79,7 +79,7 @@ def test_malformed_tier_map_exits_2(tmp_path: Path) -> None:
     tier_map = tmp_path / "tiers.toml"
     tier_map.write_text("en = [")
     result = run_cli(
-        ["run", "--model", "tiny-random", "--tasks", "alm_bench", "--sample", "--tier-map", str(tier_map)],
+        [*TINY_ALM_RUN, "--sample", "--tier-map", str(tier_map)],
         tmp_path,
     )
     assert result.returncode == 2

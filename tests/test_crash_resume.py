@@ -15,17 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import REPO_ROOT, TINY_ALM_RUN, run_cli
 
 pytestmark = pytest.mark.slow
 
 TOTAL = 40  # samples taken from the bundled ALM-Bench sample (round-robin over its 15 languages)
 RUN_ARGS = [
-    "run",
-    "--model",
-    "tiny-random",
-    "--tasks",
-    "alm_bench",
+    *TINY_ALM_RUN,
     "--sample",
     "--batch-size",
     "4",

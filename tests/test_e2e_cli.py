@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tasks.alm_bench.make_sample import build_rows, write_alm_bench_parquet
-from tests.conftest import run_cli
+from tests.conftest import TINY_ALM_RUN, run_cli
 from tv_eval.choices import extract_truth, normalize_answer
 
 pytestmark = pytest.mark.slow
@@ -44,11 +44,7 @@ def _fixture_rows() -> list[dict]:
 def _run(data_dir: Path, output: Path, cache: Path, *extra: str) -> Path:
     result = run_cli(
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--data-dir",
             str(data_dir),
             "--output-dir",

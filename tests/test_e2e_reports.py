@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, run_cli
+from tests.conftest import REPO_ROOT, TINY_ALM_RUN, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -36,11 +36,7 @@ def real_run(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) -> P
     output = tmp_path_factory.mktemp("real-run")
     result = run_cli(
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--sample",
             "--limit",
             "30",

@@ -9,6 +9,7 @@ import langcodes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import results_document
 from tv_eval.aggregation import aggregate_task
 from tv_eval.choices import extract_choice, extract_truth, normalize_answer, parse_answer_with_options
 from tv_eval.languages import UnknownLanguageError, normalize_language
@@ -135,21 +136,7 @@ record_strategy = st.builds(
 @given(st.lists(record_strategy, min_size=1, max_size=40, unique_by=lambda r: r.sample_id))
 def test_results_schema_round_trip(records: list[ScoredSample]) -> None:
     block = aggregate_task(records, tier_map=joshi_tier_map(), breakdowns=("question_type",), n_resamples=50)
-    results = {
-        "schema_version": "1",
-        "run_id": "r",
-        "model": {"name": "m", "model_id": "m"},
-        "tier_map": "joshi2020",
-        "tasks": {
-            "t": {
-                "scoring": "robust",
-                "primary_metric": "accuracy",
-                "prompts_hash": "h",
-                "dataset": {"dataset_id": "d", "split": "test", "fingerprint": "f", "source": "sample"},
-                **block,
-            }
-        },
-    }
+    results = results_document(block)
     validate_results(results)
     reloaded = json.loads(json.dumps(results))
     validate_results(reloaded)

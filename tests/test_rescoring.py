@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import TINY_ALM_RUN, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -16,11 +16,7 @@ pytestmark = pytest.mark.slow
 def test_rescore_paper_then_back_to_robust(tmp_path: Path, tv_eval_cache: Path) -> None:
     result = run_cli(
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--sample",
             "--limit",
             "45",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tasks.alm_bench.make_sample import build_rows, write_alm_bench_parquet
-from tests.conftest import run_cli
+from tests.conftest import TINY_ALM_RUN, run_cli
 from tv_eval.hub_data import image_bytes
 from tv_eval.task import TaskConfigError, read_task_config
 from tv_eval.tiers import TierMapError, load_tier_map
@@ -100,11 +100,7 @@ EXPECTED_ERRORS = {
 def test_bad_data_is_counted_not_crashing(tmp_path: Path, tv_eval_cache: Path) -> None:
     write_alm_bench_parquet(_bad_rows(), tmp_path / "data" / "data" / "test-00000-of-00001.parquet")
     args = [
-        "run",
-        "--model",
-        "tiny-random",
-        "--tasks",
-        "alm_bench",
+        *TINY_ALM_RUN,
         "--data-dir",
         str(tmp_path / "data"),
         "--output-dir",
@@ -150,11 +146,7 @@ def test_missing_column_exits_2_before_the_model_loads(tmp_path: Path) -> None:
     )
     result = run_cli(
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--data-dir",
             str(tmp_path / "data"),
             "--output-dir",
@@ -172,11 +164,7 @@ def test_output_dir_that_cannot_be_created(tmp_path: Path) -> None:
     blocker.write_text("")
     result = run_cli(
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--sample",
             "--output-dir",
             str(blocker / "runs"),
@@ -204,11 +192,7 @@ def test_disk_full_while_writing(
     result = CliRunner().invoke(
         app,
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--sample",
             "--limit",
             "4",
@@ -239,11 +223,7 @@ def test_tokens_never_reach_outputs_and_remote_code_is_off(tmp_path: Path, tv_ev
     token = "hf_tvevalTESTtoken0123456789"
     result = run_cli(
         [
-            "run",
-            "--model",
-            "tiny-random",
-            "--tasks",
-            "alm_bench",
+            *TINY_ALM_RUN,
             "--sample",
             "--limit",
             "3",

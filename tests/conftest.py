@@ -22,7 +22,9 @@ def tv_eval_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.rmtree(cache, ignore_errors=True)
 
 
-def run_cli(args: list[str], cache: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: list[str], cache: Path, timeout: float = 300, extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`tv-eval ARGS` in a subprocess, exactly as a user runs it (console script, fresh interpreter)."""
     env = {
         **os.environ,
@@ -31,8 +33,11 @@ def run_cli(args: list[str], cache: Path, timeout: float = 300) -> subprocess.Co
         "HF_DATASETS_OFFLINE": "1",
         "COLUMNS": "200",
         "PYTHONIOENCODING": "utf-8",
+        **(extra_env or {}),
     }
-    executable = shutil.which("tv-eval") or sys.executable
+    # The console script of the interpreter running the tests, so a venv's checkout is what gets tested.
+    beside = Path(sys.executable).with_name("tv-eval")
+    executable = str(beside) if beside.is_file() else shutil.which("tv-eval") or sys.executable
     command = (
         [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
     )

@@ -43,6 +43,10 @@ class ModelAdapter(ABC):
     def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings
 
+    @classmethod
+    def preflight(cls, settings: AdapterSettings) -> None:  # noqa: B027 - optional hook
+        """Cheap checks before any model loads (e.g. an API key is present); raise ModelLoadError."""
+
     @property
     @abstractmethod
     def identity(self) -> ModelIdentity:

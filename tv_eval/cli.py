@@ -10,10 +10,13 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from tv_eval.judge import JudgeConfig
 
 app = typer.Typer(
     name="tv-eval",
@@ -128,9 +131,31 @@ def run(
     trust_remote_code: Annotated[
         bool, typer.Option(help="Allow model repositories to run their own code.")
     ] = False,
+    base_url: Annotated[
+        str | None, typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL).")
+    ] = None,
+    api_key_file: Annotated[
+        Path | None, typer.Option(help="File holding the API key (default $OPENAI_API_KEY).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Requests in flight at once for API models (default 8).")
+    ] = None,
+    video_frames: Annotated[
+        int | None, typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's).")
+    ] = None,
+    judge: Annotated[
+        str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
+    ] = None,
+    judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
+    judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
+    judge_prices: Annotated[
+        Path | None, typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one.")
+    ] = None,
+    judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from tv_eval.adapter import ModelLoadError
+    from tv_eval.judge import JudgeConfigError
     from tv_eval.languages import UnknownLanguageError, parse_language_list
     from tv_eval.registry import RegistryError
     from tv_eval.reports import render_console
@@ -170,6 +195,11 @@ def run(
             data_dir=data_dir,
             trust_remote_code=trust_remote_code,
             arguments=arguments,
+            adapter_options=_api_options(base_url, api_key_file, concurrency),
+            video_frames=video_frames,
+            judge=_judge_config(
+                judge, judge_base_url, judge_api_key_file, judge_prices, judge_cache, device, seed, concurrency
+            ),
         )
         outcome = run_evaluation(config, tier_map_obj, progress_factory=_RichProgress)
     except (
@@ -179,11 +209,89 @@ def run(
         UnknownLanguageError,
         TierMapError,
         ModelLoadError,
+        JudgeConfigError,
     ) as error:
         fail(str(error))
     from tv_eval.runner import SMOKE_NOTICE
 
     render_console(outcome.results, stdout, notice=SMOKE_NOTICE if outcome.results["smoke_run"] else None)
+    stdout.print(f"run directory: {outcome.run_dir}")
+
+
+def _api_options(base_url: str | None, api_key_file: Path | None, concurrency: int | None) -> dict[str, object]:
+    options: dict[str, object] = {}
+    if base_url:
+        options["base_url"] = base_url
+    if api_key_file:
+        options["api_key_file"] = str(api_key_file)
+    if concurrency:
+        options["max_concurrency"] = concurrency
+    return options
+
+
+def _judge_config(
+    judge: str | None,
+    base_url: str | None,
+    api_key_file: Path | None,
+    prices: Path | None,
+    cache: Path | None,
+    device: str,
+    seed: int,
+    concurrency: int | None,
+) -> JudgeConfig | None:
+    if judge is None:
+        return None
+    from tv_eval.judge import JudgeConfig
+
+    return JudgeConfig(
+        model=judge,
+        device=device,
+        seed=seed,
+        options=_api_options(base_url, api_key_file, concurrency),
+        cache_path=cache,
+        prices_path=prices,
+    )
+
+
+@app.command()
+def score(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by `tv-eval run`.")],
+    judge: Annotated[str, typer.Option(help="Judge model (alias, hf:..., openai:...).")],
+    judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
+    judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
+    judge_prices: Annotated[
+        Path | None, typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one.")
+    ] = None,
+    judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N] (for a local judge).")] = "auto",
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Judge requests in flight at once.")] = None,
+) -> None:
+    """Judge a finished run's saved predictions (the model is not loaded) and rewrite its results."""
+    from tv_eval.adapter import ModelLoadError
+    from tv_eval.judge import JudgeConfigError
+    from tv_eval.judge_run import SavedRunError, judge_saved_run
+    from tv_eval.registry import RegistryError
+    from tv_eval.reports import render_console
+    from tv_eval.runner import SMOKE_NOTICE
+    from tv_eval.task import TaskConfigError
+    from tv_eval.tiers import TierMapError
+
+    config = _judge_config(
+        judge, judge_base_url, judge_api_key_file, judge_prices, judge_cache, device, 0, concurrency
+    )
+    assert config is not None
+    try:
+        outcome = judge_saved_run(run_dir, config)
+    except (
+        SavedRunError,
+        RegistryError,
+        TaskConfigError,
+        TierMapError,
+        ModelLoadError,
+        JudgeConfigError,
+    ) as error:
+        fail(str(error))
+    render_console(outcome.results, stdout, notice=SMOKE_NOTICE if outcome.results.get("smoke_run") else None)
     stdout.print(f"run directory: {outcome.run_dir}")
 
 

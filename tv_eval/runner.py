@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +18,8 @@ from tv_eval import registry
 from tv_eval.adapter import AdapterSettings, ModelAdapter
 from tv_eval.aggregation import aggregate_task
 from tv_eval.io import JsonlAppender, atomic_write_json, atomic_write_text
+from tv_eval.judge import JudgeConfig, TaskToJudge, attach_judge, load_prices, resolve_judge
+from tv_eval.judge_run import judge_after_scoring
 from tv_eval.reports import leaderboard_markdown
 from tv_eval.results import build_results, validate_results
 from tv_eval.run_record import environment_record
@@ -52,6 +54,9 @@ class RunConfig:
     data_dir: Path | None = None
     trust_remote_code: bool = False
     arguments: dict[str, Any] = field(default_factory=dict)
+    adapter_options: Mapping[str, Any] = field(default_factory=dict)
+    video_frames: int | None = None
+    judge: JudgeConfig | None = None
 
 
 @dataclass
@@ -125,11 +130,21 @@ def _run_id(model: str) -> str:
     return f"{stamp}_{slug}"
 
 
-def prepare_tasks(config: RunConfig, tier_map: TierMap) -> list[PreparedTask]:
+def task_options(config: RunConfig, model_options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options that shape requests: the video frame count asked for, else the model alias's default."""
+    frames = config.video_frames or model_options.get("video_frames")
+    return {"video_frames": int(frames)} if frames else {}
+
+
+def prepare_tasks(
+    config: RunConfig, tier_map: TierMap, model_options: Mapping[str, Any] | None = None
+) -> list[PreparedTask]:
     """Resolve tasks and load their data; every configuration error surfaces here."""
     prepared = []
+    options = task_options(config, model_options or {})
     for name in config.tasks:
         task = registry.load_task(name)
+        task.configure(options)
         scoring = config.scoring or task.default_scoring
         if scoring not in task.scoring_modes:
             raise RunConfigError(
@@ -228,7 +243,21 @@ def run(
     started = time.perf_counter()
     spec = registry.resolve_model(config.model)
     adapter_class = registry.load_adapter_class(spec.adapter)
-    prepared = prepare_tasks(config, tier_map)
+    settings = AdapterSettings(
+        model_id=spec.model_id,
+        revision=spec.revision,
+        device=config.device,
+        dtype=config.dtype,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        trust_remote_code=config.trust_remote_code,
+        options={**spec.options, **config.adapter_options, **({"default_dtype": spec.dtype} if spec.dtype else {})},
+    )
+    adapter_class.preflight(settings)
+    if config.judge is not None:
+        resolve_judge(config.judge)
+        load_prices(config.judge.prices_path)
+    prepared = prepare_tasks(config, tier_map, spec.options)
     data_loaded = time.perf_counter()
 
     run_id = _run_id(spec.name)
@@ -261,22 +290,13 @@ def run(
             for item in prepared
         },
         "arguments": config.arguments,
+        "task_options": task_options(config, spec.options),
         "seed": config.seed,
         "tier_map": tier_map.name,
         "environment": environment_record(),
     }
     atomic_write_json(run_dir / "run.json", run_record)
 
-    settings = AdapterSettings(
-        model_id=spec.model_id,
-        revision=spec.revision,
-        device=config.device,
-        dtype=config.dtype,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        trust_remote_code=config.trust_remote_code,
-        options={**spec.options, "default_dtype": spec.dtype} if spec.dtype else dict(spec.options),
-    )
     adapter = adapter_class(settings)
     model_loaded = time.perf_counter()
     run_record["model"].update(vars(adapter.identity))
@@ -295,6 +315,13 @@ def run(
                 all_records[item.task.name] = evaluate_task(item, adapter, writer, chunk_size, progress)
     finally:
         adapter.close()
+    judge_summary = None
+    if config.judge is not None:
+        to_judge = [TaskToJudge(task=item.task, scoring=item.scoring, samples=item.samples) for item in prepared]
+        all_records, judge_summary = judge_after_scoring(
+            config.judge, to_judge, all_records, run_dir / "samples.jsonl"
+        )
+        run_record["judge"] = judge_summary
     generated = time.perf_counter()
 
     aggregates = {
@@ -303,7 +330,9 @@ def run(
         )
         for item in prepared
     }
-    results = build_results(run_record, {item.task.name: item.task for item in prepared}, aggregates)
+    results = attach_judge(
+        build_results(run_record, {item.task.name: item.task for item in prepared}, aggregates), judge_summary
+    )
     validate_results(results)
     atomic_write_json(run_dir / "results.json", results)
     atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))

@@ -30,6 +30,18 @@ class ImageInput:
 
 
 @dataclass(frozen=True)
+class VideoInput:
+    """A video file on local disk plus its content hash.
+
+    Kept as a path (videos are too large to hold in memory for a whole benchmark) and decoded into
+    frames only when a request is sent, inside the adapter, so a broken file fails one sample.
+    """
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class TextPart:
     text: str
 
@@ -39,7 +51,15 @@ class ImagePart:
     image: ImageInput
 
 
-ContentPart = TextPart | ImagePart
+@dataclass(frozen=True)
+class VideoPart:
+    """A video to be shown as `num_frames` uniformly sampled frames (or natively, where a backend can)."""
+
+    video: VideoInput
+    num_frames: int
+
+
+ContentPart = TextPart | ImagePart | VideoPart
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,10 @@ class Message:
     @property
     def images(self) -> tuple[ImageInput, ...]:
         return tuple(part.image for part in self.content if isinstance(part, ImagePart))
+
+    @property
+    def videos(self) -> tuple[VideoPart, ...]:
+        return tuple(part for part in self.content if isinstance(part, VideoPart))
 
 
 @dataclass(frozen=True)
@@ -84,13 +108,25 @@ class Request:
         return tuple(image for message in self.messages for image in message.images)
 
     @property
+    def videos(self) -> tuple[VideoPart, ...]:
+        return tuple(video for message in self.messages for video in message.videos)
+
+    @property
     def prompt_text(self) -> str:
-        """The text of all messages, for records and length-sorting; images are shown as <image>."""
+        """The text of all messages, for records and length-sorting; media are shown as <image>/<video>."""
         rendered = []
         for message in self.messages:
-            pieces = ["<image>" if isinstance(part, ImagePart) else part.text for part in message.content]
+            pieces = [_placeholder(part) for part in message.content]
             rendered.append(f"{message.role}: {''.join(pieces)}")
         return "\n".join(rendered)
+
+
+def _placeholder(part: ContentPart) -> str:
+    if isinstance(part, ImagePart):
+        return "<image>"
+    if isinstance(part, VideoPart):
+        return "<video>"
+    return part.text
 
 
 @dataclass(frozen=True)
@@ -105,12 +141,17 @@ class Response:
 
 
 class SampleStatus(str, Enum):
-    """`excluded`: left out by the chosen protocol (e.g. paper mode scores MCQ only), still counted."""
+    """`excluded`: left out by the chosen protocol (e.g. paper mode scores MCQ only), still counted.
+
+    `judge_failed`: the judge was asked and its answer failed or could not be parsed; the sample stays
+    unscored (fail closed) and is counted, never scored by another metric instead.
+    """
 
     SCORED = "scored"
     NEEDS_JUDGE = "needs_judge"
     FAILED = "failed"
     EXCLUDED = "excluded"
+    JUDGE_FAILED = "judge_failed"
 
 
 @dataclass(frozen=True)
@@ -132,6 +173,7 @@ class Sample:
     text: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     load_error: str | None = None
+    video: VideoInput | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +196,7 @@ class ScoredSample:
     question_type: str | None = None
     script: str | None = None
     country: str | None = None
+    judge_output: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +216,7 @@ class ScoredSample:
             "reference": self.reference,
             "scores": dict(self.scores),
             "error": self.error,
+            "judge_output": self.judge_output,
         }
 
     @classmethod
@@ -194,6 +238,7 @@ class ScoredSample:
             question_type=record.get("question_type"),
             script=record.get("script"),
             country=record.get("country"),
+            judge_output=record.get("judge_output"),
         )
 
 

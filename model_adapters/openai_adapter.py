@@ -172,13 +172,17 @@ class OpenAIAdapter(ModelAdapter):
         async with httpx.AsyncClient(
             base_url=self.base_url, headers=headers, timeout=self.policy.timeout_s, limits=limits
         ) as client:
-            return list(await asyncio.gather(*(self._one(client, semaphore, request) for request in requests)))
+            return list(
+                await asyncio.gather(*(self._one(client, semaphore, request) for request in requests))
+            )
 
     async def _one(self, client: Any, semaphore: asyncio.Semaphore, request: Request) -> Response:
         try:
             body = self._body(request)
         except VideoDecodeError as error:
-            return Response(request_id=request.request_id, text="", error=f"video could not be decoded: {error}")
+            return Response(
+                request_id=request.request_id, text="", error=f"video could not be decoded: {error}"
+            )
         async with semaphore:
             return await self._send_with_retries(client, request.request_id, body)
 

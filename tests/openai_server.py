@@ -76,7 +76,7 @@ def image_parts(body: dict[str, Any]) -> list[bytes]:
 
 
 def tiny_model_responder(adapter: Any) -> Responder:
-    """Serve a tv-eval adapter (the tiny random LLaVA): chat messages with data-URL images in, its text out."""
+    """Serve a tv-eval adapter (the tiny LLaVA): chat messages with data-URL images in, its text out."""
     from tv_eval.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
 
     lock = threading.Lock()
@@ -111,7 +111,7 @@ def tiny_model_responder(adapter: Any) -> Responder:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Silent: test output stays readable."""
 
     def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
@@ -202,7 +202,9 @@ class RunningServer:
 
 
 @contextmanager
-def serve(responder: Responder, api_key: str | None = None, latency_s: float = 0.0) -> Iterator[RunningServer]:
+def serve(
+    responder: Responder, api_key: str | None = None, latency_s: float = 0.0
+) -> Iterator[RunningServer]:
     """Run the server in a background thread for the duration of the block."""
     state = ServerState(responder=responder, api_key=api_key, latency_s=latency_s)
     server = _Server(state)

@@ -46,7 +46,10 @@ def test_request_scoring_and_judge_prompt() -> None:
     request = TASK.build_request(sample, "lave")
     image, text = request.messages[0].content
     assert isinstance(image, ImagePart) and isinstance(text, TextPart)
-    assert text.text == "What colour is the shape in this picture?\nAnswer the question using a word or a short phrase."
+    assert (
+        text.text
+        == "What colour is the shape in this picture?\nAnswer the question using a word or a short phrase."
+    )
     assert TASK.score(sample, "red", "lave").status is SampleStatus.NEEDS_JUDGE
     prompt = TASK.judge_prompt(sample, " Crimson. ", "lave")
     assert prompt is not None
@@ -64,6 +67,8 @@ def test_missing_answers_column_is_a_config_error(tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     (tmp_path / "data").mkdir()
-    pq.write_table(pa.table({"u_id": ["1"], "question": ["q"], "country": ["Iran"]}), tmp_path / "data" / "test.parquet")
+    pq.write_table(
+        pa.table({"u_id": ["1"], "question": ["q"], "country": ["Iran"]}), tmp_path / "data" / "test.parquet"
+    )
     with pytest.raises(TaskConfigError, match="lacks column"):
         TASK.load(DataSource(data_dir=tmp_path), joshi_tier_map())

@@ -35,7 +35,9 @@ from tv_eval.tiers import joshi_tier_map
 )
 def test_score_out_of_10(reply: str, expected: float | None) -> None:
     parsed = parse_score_out_of_10(reply)
-    assert (parsed["score"] if parsed else None) == (pytest.approx(expected) if expected is not None else None)
+    assert (parsed["score"] if parsed else None) == (
+        pytest.approx(expected) if expected is not None else None
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,9 @@ def test_video_chatgpt_parser(reply: str, expected: dict | None) -> None:
 
 
 def test_lave_prompt_follows_lave() -> None:
-    prompt = lave_prompt("What is served at this festival?", ["injera"] * 4 + ["bread", "injera", "kitfo", "kitfo"], "injera")
+    prompt = lave_prompt(
+        "What is served at this festival?", ["injera"] * 4 + ["bread", "injera", "kitfo", "kitfo"], "injera"
+    )
     assert prompt.startswith(LAVE_TASK_DEFINITION + "\n\nQuestion: 'What is the color of the car?'")
     assert prompt.count("So rating=") == 8
     # 'bread' (1 against injera's 5: at most a quarter) is dropped, 'kitfo' (2 of 5) kept, as LAVE does
@@ -113,9 +117,14 @@ def test_alm_bench_judge_prompts_by_scoring_mode() -> None:
     assert long is not None and long.user.startswith(
         "Evaluate the following answer based on Consistency, Fluency, and Relevance"
     )
-    assert f"Question: {by_type['long'].text}\nGround Truth: {by_type['long'].reference}\nModel Prediction: A red circle." in long.user
+    assert (
+        f"Question: {by_type['long'].text}\nGround Truth: {by_type['long'].reference}\n"
+        "Model Prediction: A red circle." in long.user
+    )
     short = task.judge_prompt(by_type["short"], "red", "robust")
-    assert short is not None and short.user.startswith("Evaluate the following answer based on accuracy and correctness")
+    assert short is not None and short.user.startswith(
+        "Evaluate the following answer based on accuracy and correctness"
+    )
     assert task.judge_prompt(by_type["mcq"], "x", "robust") is None
     official = task.judge_prompt(by_type["mcq"], "x", "official")
     assert official is not None and f"Ground Truth: {by_type['mcq'].reference}\n" in official.user

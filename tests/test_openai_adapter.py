@@ -64,7 +64,12 @@ def test_text_image_and_usage(key_env: None) -> None:
     ]
     with serve(lambda messages, body: f"echo: {message_text(messages)}", api_key=KEY) as server:
         responses = adapter_for(server.base_url).generate(requests)
-        bodies = {body["messages"][-1]["content"] if isinstance(body["messages"][-1]["content"], str) else "picture": body for body in server.state.bodies}
+        bodies = {
+            body["messages"][-1]["content"]
+            if isinstance(body["messages"][-1]["content"], str)
+            else "picture": body
+            for body in server.state.bodies
+        }
     assert [r.request_id for r in responses] == ["plain", "picture"]
     assert responses[0].text == "echo: Say hello." and responses[0].error is None
     assert responses[0].prompt_tokens == 2 and responses[0].completion_tokens == 3
@@ -90,7 +95,10 @@ def test_video_travels_as_uniformly_sampled_frames(key_env: None, tmp_path: Path
         (body,) = server.state.bodies
     assert response.error is None
     assert frame_indices_of(body) == uniform_frame_indices(37, 6) == [3, 9, 15, 21, 27, 33]
-    assert all(url["image_url"]["url"].startswith("data:image/jpeg;base64,") for url in body["messages"][0]["content"][:6])
+    assert all(
+        url["image_url"]["url"].startswith("data:image/jpeg;base64,")
+        for url in body["messages"][0]["content"][:6]
+    )
 
 
 def test_broken_video_is_a_per_request_error(key_env: None, tmp_path: Path) -> None:
@@ -149,7 +157,9 @@ def test_concurrency_is_limited(key_env: None) -> None:
     assert all(r.text == "ok" for r in responses)
 
 
-def test_key_never_leaks(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+def test_key_never_leaks(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
     caplog.set_level(logging.DEBUG)
     key_file = tmp_path / "key.txt"
     key_file.write_text(KEY + "\n")
@@ -159,7 +169,13 @@ def test_key_never_leaks(monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCapt
         (response,) = adapter.generate([text_request("r", "hi")])
     assert response.error is not None and response.error.startswith("HTTP 401: Incorrect API key provided: ")
     assert "[REDACTED]" in response.error
-    visible = [response.error, repr(adapter), repr(adapter.settings), repr(adapter.identity), repr(vars(adapter))]
+    visible = [
+        response.error,
+        repr(adapter),
+        repr(adapter.settings),
+        repr(adapter.identity),
+        repr(vars(adapter)),
+    ]
     visible += [record.getMessage() for record in caplog.records]
     assert not [text for text in visible if KEY in text]
 
@@ -169,20 +185,26 @@ def test_key_from_file_is_sent(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     key_file = tmp_path / "key.txt"
     key_file.write_text(KEY)
     with serve(canned("accepted"), api_key=KEY) as server:
-        (response,) = adapter_for(server.base_url, api_key_file=str(key_file)).generate([text_request("r", "hi")])
+        (response,) = adapter_for(server.base_url, api_key_file=str(key_file)).generate(
+            [text_request("r", "hi")]
+        )
     assert response.text == "accepted"
 
 
 def test_preflight_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    with pytest.raises(ModelLoadError, match="no API key for https://api.openai.com/v1"):
+    with pytest.raises(ModelLoadError, match=r"no API key for https://api\.openai\.com/v1"):
         OpenAIAdapter.preflight(AdapterSettings(model_id="gpt-4o"))
     with pytest.raises(ModelLoadError, match="cannot read API key file"):
-        OpenAIAdapter.preflight(AdapterSettings(model_id="m", options={"api_key_file": str(tmp_path / "nope")}))
+        OpenAIAdapter.preflight(
+            AdapterSettings(model_id="m", options={"api_key_file": str(tmp_path / "nope")})
+        )
     (tmp_path / "empty").write_text("\n")
     with pytest.raises(ModelLoadError, match="is empty"):
-        OpenAIAdapter.preflight(AdapterSettings(model_id="m", options={"api_key_file": str(tmp_path / "empty")}))
+        OpenAIAdapter.preflight(
+            AdapterSettings(model_id="m", options={"api_key_file": str(tmp_path / "empty")})
+        )
     with pytest.raises(ModelLoadError, match="not an http"):
         OpenAIAdapter.preflight(AdapterSettings(model_id="m", options={"base_url": "ftp://host/v1"}))
     OpenAIAdapter.preflight(AdapterSettings(model_id="m", options={"base_url": "http://127.0.0.1:9/v1"}))
@@ -191,7 +213,11 @@ def test_preflight_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 def test_identity_records_the_server_without_credentials(key_env: None) -> None:
     adapter = adapter_for("http://user:pw@127.0.0.1:8000/v1?token=abc")
     identity = adapter.identity
-    assert (identity.model_id, identity.adapter, identity.device) == ("served-model", "openai", "http://127.0.0.1:8000/v1")
+    assert (identity.model_id, identity.adapter, identity.device) == (
+        "served-model",
+        "openai",
+        "http://127.0.0.1:8000/v1",
+    )
     assert public_url("https://api.openai.com/v1/") == "https://api.openai.com/v1/"
 
 

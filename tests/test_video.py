@@ -76,7 +76,13 @@ def test_expand_video_parts_keeps_order_and_other_parts(tmp_path: Path) -> None:
     assert request.prompt_text == "system: sys\nuser: before<video>after"
     expanded = expand_video_parts(request)
     parts = expanded.messages[1].content
-    assert [type(part).__name__ for part in parts] == ["TextPart", "ImagePart", "ImagePart", "ImagePart", "TextPart"]
+    assert [type(part).__name__ for part in parts] == [
+        "TextPart",
+        "ImagePart",
+        "ImagePart",
+        "ImagePart",
+        "TextPart",
+    ]
     assert expanded.messages[0] == request.messages[0]
     assert not expanded.videos and len(expanded.images) == 3
     assert all(isinstance(part, ImagePart) and part.image.data[:2] == b"\xff\xd8" for part in parts[1:4])

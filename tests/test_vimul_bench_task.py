@@ -44,12 +44,18 @@ def test_frame_count_from_options_else_default() -> None:
 
 def test_mcq_prompt_and_extraction() -> None:
     task = fresh_task()
-    mcq = next(s for s in task.load(DataSource(use_sample=True), joshi_tier_map()).samples if s.language == "en" and s.question_type == "mcq")
+    mcq = next(
+        s
+        for s in task.load(DataSource(use_sample=True), joshi_tier_map()).samples
+        if s.language == "en" and s.question_type == "mcq"
+    )
     text = task.build_request(mcq, "robust").messages[0].content[1]
     assert isinstance(text, TextPart)
     letters = "ABCD"
     assert text.text == (
-        mcq.text + "\n" + "\n".join(f"{letters[i]}. {o}" for i, o in enumerate(mcq.choices))
+        mcq.text
+        + "\n"
+        + "\n".join(f"{letters[i]}. {o}" for i, o in enumerate(mcq.choices))
         + "\nAnswer with the option's letter from the given choices directly."
     )
     right = letters.index(mcq.reference)
@@ -57,19 +63,29 @@ def test_mcq_prompt_and_extraction() -> None:
     assert task.score(mcq, f"The answer is {mcq.choices[right]}.", "robust").scores == {"accuracy": 1.0}
     assert task.score(mcq, letters[(right + 1) % 4], "robust").scores == {"accuracy": 0.0}
     assert task.score(mcq, "no idea", "robust").extracted is None
-    open_ended = next(s for s in task.load(DataSource(use_sample=True), joshi_tier_map()).samples if s.question_type == "short")
+    open_ended = next(
+        s
+        for s in task.load(DataSource(use_sample=True), joshi_tier_map()).samples
+        if s.question_type == "short"
+    )
     assert task.score(open_ended, "red", "robust").status is SampleStatus.NEEDS_JUDGE
     assert task.judge_prompt(mcq, "A", "robust") is None
     judge = task.judge_prompt(open_ended, " red ", "robust")
-    assert judge is not None and f"Correct Answer: {open_ended.reference}\nPredicted Answer: red\n" in judge.user
+    assert (
+        judge is not None and f"Correct Answer: {open_ended.reference}\nPredicted Answer: red\n" in judge.user
+    )
 
 
 def test_local_fixture_with_broken_rows(tmp_path: Path) -> None:
     names = write_clips(tmp_path)
     configs = build_rows(names)
     configs["english"]["mcq"].append({**configs["english"]["mcq"][0], "id": "bad_answer", "answer": "Z"})
-    configs["english"]["oe"].append({**configs["english"]["oe"][0], "id": "no_video", "video_name": "absent.mp4"})
-    configs["english"]["oe"].append({**configs["english"]["oe"][0], "id": "escape", "video_name": "../../etc/passwd"})
+    configs["english"]["oe"].append(
+        {**configs["english"]["oe"][0], "id": "no_video", "video_name": "absent.mp4"}
+    )
+    configs["english"]["oe"].append(
+        {**configs["english"]["oe"][0], "id": "escape", "video_name": "../../etc/passwd"}
+    )
     write_vimul_folder(tmp_path, configs)
     samples = fresh_task().load(DataSource(data_dir=tmp_path), joshi_tier_map()).samples
     errors = {s.sample_id.split("/")[1].split("#")[0]: s.load_error for s in samples if s.load_error}

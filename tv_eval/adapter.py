@@ -43,8 +43,8 @@ class ModelAdapter(ABC):
     def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings
 
-    @classmethod
-    def preflight(cls, settings: AdapterSettings) -> None:  # noqa: B027 - optional hook
+    @classmethod  # noqa: B027 - optional hook; most adapters have nothing to check
+    def preflight(cls, settings: AdapterSettings) -> None:
         """Cheap checks before any model loads (e.g. an API key is present); raise ModelLoadError."""
 
     @property

@@ -132,7 +132,8 @@ def run(
         bool, typer.Option(help="Allow model repositories to run their own code.")
     ] = False,
     base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL).")
+        str | None,
+        typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL)."),
     ] = None,
     api_key_file: Annotated[
         Path | None, typer.Option(help="File holding the API key (default $OPENAI_API_KEY).")
@@ -141,7 +142,8 @@ def run(
         int | None, typer.Option(min=1, help="Requests in flight at once for API models (default 8).")
     ] = None,
     video_frames: Annotated[
-        int | None, typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's).")
+        int | None,
+        typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's)."),
     ] = None,
     judge: Annotated[
         str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
@@ -149,7 +151,8 @@ def run(
     judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
     judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
     judge_prices: Annotated[
-        Path | None, typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one.")
+        Path | None,
+        typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
     ] = None,
     judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
 ) -> None:
@@ -198,7 +201,14 @@ def run(
             adapter_options=_api_options(base_url, api_key_file, concurrency),
             video_frames=video_frames,
             judge=_judge_config(
-                judge, judge_base_url, judge_api_key_file, judge_prices, judge_cache, device, seed, concurrency
+                judge,
+                judge_base_url,
+                judge_api_key_file,
+                judge_prices,
+                judge_cache,
+                device,
+                seed,
+                concurrency,
             ),
         )
         outcome = run_evaluation(config, tier_map_obj, progress_factory=_RichProgress)
@@ -218,7 +228,9 @@ def run(
     stdout.print(f"run directory: {outcome.run_dir}")
 
 
-def _api_options(base_url: str | None, api_key_file: Path | None, concurrency: int | None) -> dict[str, object]:
+def _api_options(
+    base_url: str | None, api_key_file: Path | None, concurrency: int | None
+) -> dict[str, object]:
     options: dict[str, object] = {}
     if base_url:
         options["base_url"] = base_url
@@ -260,7 +272,8 @@ def score(
     judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
     judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
     judge_prices: Annotated[
-        Path | None, typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one.")
+        Path | None,
+        typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
     ] = None,
     judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N] (for a local judge).")] = "auto",

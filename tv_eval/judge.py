@@ -129,7 +129,8 @@ def load_prices(path: Path | None) -> dict[str, dict[str, float]]:
             or not all(isinstance(value, int | float) and value >= 0 for value in entry.values())
         ):
             raise JudgeConfigError(
-                f"judge price table {path}: {model!r} needs non-negative 'input' and 'output' (USD per 1M tokens)"
+                f"judge price table {path}: {model!r} needs non-negative 'input' and 'output' "
+                "(USD per 1M tokens)"
             )
         prices[str(model)] = {"input": float(entry["input"]), "output": float(entry["output"])}
     return prices
@@ -157,9 +158,7 @@ def run_judge_stage(
             protocol = item.task.judge_protocol(item.scoring)
             if protocol is None:
                 continue
-            new_records, summary = _judge_task(
-                item, protocol, records.get(item.task.name, []), client
-            )
+            new_records, summary = _judge_task(item, protocol, records.get(item.task.name, []), client)
             judged_records[item.task.name] = new_records
             task_summaries[item.task.name] = summary
         identity = adapter.identity
@@ -169,7 +168,8 @@ def run_judge_stage(
             cache.close()
     price = prices.get(identity.model_id)
     cost = (
-        (usage.prompt_tokens * price["input"] + usage.completion_tokens * price["output"]) / TOKENS_PER_PRICE_UNIT
+        (usage.prompt_tokens * price["input"] + usage.completion_tokens * price["output"])
+        / TOKENS_PER_PRICE_UNIT
         if price is not None
         else None
     )
@@ -286,7 +286,13 @@ class _JudgeClient:
                 self.usage.cache_hits += 1
                 answers[index] = _Answer(text=cached.text, error=None, cached=True)
             else:
-                pending.append((index, key, Request(request_id=f"judge-{index}", messages=messages, generation=generation)))
+                pending.append(
+                    (
+                        index,
+                        key,
+                        Request(request_id=f"judge-{index}", messages=messages, generation=generation),
+                    )
+                )
         if pending:
             responses = self.adapter.generate([request for _, _, request in pending])
             self.usage.calls += len(pending)

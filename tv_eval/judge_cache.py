@@ -35,9 +35,13 @@ def default_judge_cache_path() -> Path:
     return Path(root) / CACHE_FILE
 
 
-def judge_cache_key(identity: dict[str, Any], messages: list[dict[str, str]], generation: dict[str, Any]) -> str:
+def judge_cache_key(
+    identity: dict[str, Any], messages: list[dict[str, str]], generation: dict[str, Any]
+) -> str:
     canonical = json.dumps(
-        {"judge": identity, "messages": messages, "generation": generation}, sort_keys=True, ensure_ascii=False
+        {"judge": identity, "messages": messages, "generation": generation},
+        sort_keys=True,
+        ensure_ascii=False,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -155,7 +155,10 @@ LAVE_TASK_DEFINITION = (
     "\n\nTHIS IS VERY IMPORTANT: A binary question should only be answered with 'yes' or 'no', otherwise "
     "the candidate answer is incorrect (rating=1)."
 )
-LAVE_EXAMPLE = "Question: '{question}'\nReference answers: {references}\nCandidate answer: '{prediction}'\nOutput: {output}"
+LAVE_EXAMPLE = (
+    "Question: '{question}'\nReference answers: {references}\n"
+    "Candidate answer: '{prediction}'\nOutput: {output}"
+)
 
 
 def _lave_filter(references: Sequence[str], share: float = 0.25) -> list[str]:
@@ -251,5 +254,6 @@ def video_qa_protocol() -> JudgeProtocol:
 
 def video_qa_prompt(question: str, answer: str, prediction: str) -> JudgePrompt:
     return JudgePrompt(
-        system=VIDEO_QA_SYSTEM, user=VIDEO_QA_USER.format(question=question, answer=answer, prediction=prediction)
+        system=VIDEO_QA_SYSTEM,
+        user=VIDEO_QA_USER.format(question=question, answer=answer, prediction=prediction),
     )

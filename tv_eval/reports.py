@@ -129,7 +129,8 @@ def judge_line(results: Mapping[str, Any]) -> str | None:
     cost = usage.get("estimated_cost_usd")
     cost_text = f"estimated cost ${cost:.4f}" if cost is not None else "no price known for this model"
     return (
-        f"judge {judge['model']} ({judge['model_id']}): {usage['calls']} calls, {usage['cache_hits']} from cache, "
+        f"judge {judge['model']} ({judge['model_id']}): {usage['calls']} calls, "
+        f"{usage['cache_hits']} from cache, "
         f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens, {cost_text}"
     )
 
@@ -139,7 +140,8 @@ def task_judge_line(task: Mapping[str, Any]) -> str | None:
     if not judge:
         return None
     return (
-        f"judged with {judge['protocol']} (parser {judge['parser']}, templates {judge['prompt_template_hash']}): "
+        f"judged with {judge['protocol']} (parser {judge['parser']}, "
+        f"templates {judge['prompt_template_hash']}): "
         f"{judge['judged']} judged, {judge['judge_failed']} judge failed (left unscored)"
     )
 

@@ -251,7 +251,11 @@ def run(
         batch_size=config.batch_size,
         seed=config.seed,
         trust_remote_code=config.trust_remote_code,
-        options={**spec.options, **config.adapter_options, **({"default_dtype": spec.dtype} if spec.dtype else {})},
+        options={
+            **spec.options,
+            **config.adapter_options,
+            **({"default_dtype": spec.dtype} if spec.dtype else {}),
+        },
     )
     adapter_class.preflight(settings)
     if config.judge is not None:
@@ -317,7 +321,9 @@ def run(
         adapter.close()
     judge_summary = None
     if config.judge is not None:
-        to_judge = [TaskToJudge(task=item.task, scoring=item.scoring, samples=item.samples) for item in prepared]
+        to_judge = [
+            TaskToJudge(task=item.task, scoring=item.scoring, samples=item.samples) for item in prepared
+        ]
         all_records, judge_summary = judge_after_scoring(
             config.judge, to_judge, all_records, run_dir / "samples.jsonl"
         )

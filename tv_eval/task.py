@@ -86,7 +86,7 @@ class Task(ABC):
         return True
 
     def configure(self, options: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
-        """Run options that shape requests (e.g. `video_frames`); called before `load`. Default: none apply."""
+        """Run options that shape requests (e.g. `video_frames`); called before `load`. Default: none."""
 
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
         """How this task's open answers are judged under `scoring`; None: the task needs no judge."""

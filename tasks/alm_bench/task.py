@@ -198,7 +198,9 @@ class AlmBenchTask(Task):
         )
 
     def _judged(self, sample: Sample, scoring: str) -> bool:
-        return scoring == "official" or (scoring == "robust" and sample.question_type not in ("mcq", "true_false"))
+        return scoring == "official" or (
+            scoring == "robust" and sample.question_type not in ("mcq", "true_false")
+        )
 
     def judge_prompt(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt | None:
         if not self._judged(sample, scoring):

@@ -20,7 +20,16 @@ from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol, lave_prompt, lav
 from tv_eval.languages import language_info
 from tv_eval.task import DataSource, LoadedTask, Score, Task, TaskConfigError
 from tv_eval.tiers import TierMap
-from tv_eval.types import GenerationParams, ImageInput, ImagePart, Message, Request, Sample, SampleStatus, TextPart
+from tv_eval.types import (
+    GenerationParams,
+    ImageInput,
+    ImagePart,
+    Message,
+    Request,
+    Sample,
+    SampleStatus,
+    TextPart,
+)
 
 HERE = Path(__file__).parent
 
@@ -53,7 +62,11 @@ class CulturalVqaTask(Task):
             required_columns=list(columns.values()),
             image_columns=[columns["image"]],
         )
-        root = source.data_dir if source.data_dir is not None else (HERE / "sample" if source.use_sample else None)
+        root = (
+            source.data_dir
+            if source.data_dir is not None
+            else (HERE / "sample" if source.use_sample else None)
+        )
         language = self.config["language"]
         info = language_info(language)
         samples = []
@@ -119,5 +132,7 @@ class CulturalVqaTask(Task):
 
 def _answers(cell: object) -> tuple[str, ...]:
     """The reference answers: a list (the dataset's form) or a single string."""
-    values: Sequence[object] = [cell] if isinstance(cell, str) else (cell if isinstance(cell, list | tuple) else [])
+    values: Sequence[object] = (
+        [cell] if isinstance(cell, str) else (cell if isinstance(cell, list | tuple) else [])
+    )
     return tuple(str(value).strip() for value in values if value is not None and str(value).strip())

@@ -25,7 +25,16 @@ from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol, video_qa_prompt,
 from tv_eval.languages import language_info
 from tv_eval.task import DatasetIdentity, DataSource, LoadedTask, Score, Task, TaskConfigError
 from tv_eval.tiers import TierMap
-from tv_eval.types import GenerationParams, Message, Request, Sample, SampleStatus, TextPart, VideoInput, VideoPart
+from tv_eval.types import (
+    GenerationParams,
+    Message,
+    Request,
+    Sample,
+    SampleStatus,
+    TextPart,
+    VideoInput,
+    VideoPart,
+)
 from tv_eval.video import video_input
 
 HERE = Path(__file__).parent
@@ -34,7 +43,9 @@ LETTERS = "ABCDEFGHIJ"
 
 class VimulBenchTask(Task):
     name = "vimul_bench"
-    description = "ViMUL-Bench: cultural video QA in 14 languages (MCQ by extraction, open-ended by the judge)"
+    description = (
+        "ViMUL-Bench: cultural video QA in 14 languages (MCQ by extraction, open-ended by the judge)"
+    )
     scoring_modes = ("robust",)
     default_scoring = "robust"
     primary_metric = "accuracy"
@@ -200,7 +211,9 @@ def _answer_index(answer: str, choices: Sequence[str]) -> int | None:
 def _combined(identities: Sequence[DatasetIdentity]) -> DatasetIdentity:
     """One identity for the 28 configs: their fingerprints hashed together, their rows summed."""
     first = identities[0]
-    fingerprint = hashlib.sha256("".join(identity.fingerprint for identity in identities).encode()).hexdigest()[:16]
+    fingerprint = hashlib.sha256(
+        "".join(identity.fingerprint for identity in identities).encode()
+    ).hexdigest()[:16]
     return DatasetIdentity(
         dataset_id=first.dataset_id,
         split=first.split,

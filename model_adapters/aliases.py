@@ -20,12 +20,14 @@ ALIASES: dict[str, dict[str, Any]] = {
         "model_id": "utter-project/TowerVision-2B",
         "dtype": "bfloat16",
         "description": "TowerVision 2B (LlavaNextForConditionalGeneration: SigLIP2 + Tower+ 2B / Gemma 2)",
+        "options": {"video_frames": 32},
     },
     "towervision-9b": {
         "adapter": "transformers",
         "model_id": "utter-project/TowerVision-9B",
         "dtype": "bfloat16",
         "description": "TowerVision 9B (LlavaNextForConditionalGeneration: SigLIP2 + Tower+ 9B / Gemma 2)",
+        "options": {"video_frames": 32},
     },
     "qwen2.5-vl-3b": {
         "adapter": "transformers",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tv_eval.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
 from tv_eval.types import GenerationParams, ImagePart, Message, ModelIdentity, Request, Response
+from tv_eval.video import VideoDecodeError, expand_video_parts
 
 if TYPE_CHECKING:
     import torch
@@ -227,6 +228,11 @@ class TransformersAdapter(ModelAdapter):
     def _prepare(self, index: int, request: Request, reserve: int) -> _Prepared:
         """Render, decode and count one request; failures become its error, never an exception."""
         item = _Prepared(index=index, request=request)
+        try:
+            request = item.request = expand_video_parts(request)
+        except VideoDecodeError as exc:
+            item.error = f"video could not be decoded: {exc}"
+            return item
         try:
             item.images = [_decode_image(image.data) for image in request.images]
         except Exception as exc:

@@ -37,9 +37,8 @@ def run_cli(
         "PYTHONIOENCODING": "utf-8",
         **(extra_env or {}),
     }
-    # The console script of the interpreter running the tests first: another `tv-eval` on PATH may
-    # belong to a different checkout.
-    beside = Path(sys.executable).parent / "tv-eval"
+    # The console script of the interpreter running the tests, so a venv's checkout is what gets tested.
+    beside = Path(sys.executable).with_name("tv-eval")
     executable = str(beside) if beside.is_file() else shutil.which("tv-eval") or sys.executable
     command = (
         [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]

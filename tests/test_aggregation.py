@@ -46,7 +46,14 @@ RECORDS = [
 
 
 def test_counts() -> None:
-    assert status_counts(RECORDS) == {"total": 9, "scored": 7, "needs_judge": 1, "failed": 1, "excluded": 0}
+    assert status_counts(RECORDS) == {
+        "total": 9,
+        "scored": 7,
+        "needs_judge": 1,
+        "failed": 1,
+        "excluded": 0,
+        "judge_failed": 0,
+    }
 
 
 def test_aggregate_by_language_tier_and_group() -> None:

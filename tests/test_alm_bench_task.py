@@ -90,14 +90,14 @@ def test_prompts_follow_the_protocols(sample_samples: list[Sample]) -> None:
 
 def test_paper_mode_is_strict(sample_samples: list[Sample]) -> None:
     mcq = _by_type(sample_samples, "mcq", "en")
-    assert TASK.score(mcq, mcq.reference, "paper").scores == {"accuracy": 1.0}
-    assert TASK.score(mcq, f"  {mcq.reference}\n", "paper").scores == {"accuracy": 1.0}
-    assert TASK.score(mcq, mcq.reference + ".", "paper").scores == {"accuracy": 0.0}
-    assert TASK.score(mcq, mcq.reference.upper(), "paper").scores == {"accuracy": 0.0}
-    assert TASK.score(mcq, mcq.reference + ".", "robust").scores == {"accuracy": 1.0}
+    assert TASK.score(mcq, mcq.reference, "paper").scores == {"accuracy": 1.0, "score": 1.0}
+    assert TASK.score(mcq, f"  {mcq.reference}\n", "paper").scores == {"accuracy": 1.0, "score": 1.0}
+    assert TASK.score(mcq, mcq.reference + ".", "paper").scores == {"accuracy": 0.0, "score": 0.0}
+    assert TASK.score(mcq, mcq.reference.upper(), "paper").scores == {"accuracy": 0.0, "score": 0.0}
+    assert TASK.score(mcq, mcq.reference + ".", "robust").scores == {"accuracy": 1.0, "score": 1.0}
     letter = "ABCD"[mcq.choices.index(mcq.reference)]
-    assert TASK.score(mcq, letter, "robust").scores == {"accuracy": 1.0}
-    assert TASK.score(mcq, letter, "paper").scores == {"accuracy": 0.0}
+    assert TASK.score(mcq, letter, "robust").scores == {"accuracy": 1.0, "score": 1.0}
+    assert TASK.score(mcq, letter, "paper").scores == {"accuracy": 0.0, "score": 0.0}
 
 
 def test_paper_mode_excludes_non_mcq(sample_samples: list[Sample]) -> None:
@@ -109,9 +109,17 @@ def test_paper_mode_excludes_non_mcq(sample_samples: list[Sample]) -> None:
 def test_true_false_robust(sample_samples: list[Sample]) -> None:
     for sample in (s for s in sample_samples if s.question_type == "true_false"):
         is_true = sample.metadata["english_answer"] == "True"
-        assert TASK.score(sample, sample.reference, "robust").scores == {"accuracy": 1.0}, sample
-        assert TASK.score(sample, "Yes." if is_true else "No", "robust").scores == {"accuracy": 1.0}
-        assert TASK.score(sample, "No" if is_true else "Yes", "robust").scores == {"accuracy": 0.0}
+        assert TASK.score(sample, sample.reference, "robust").scores == {"accuracy": 1.0, "score": 1.0}, (
+            sample
+        )
+        assert TASK.score(sample, "Yes." if is_true else "No", "robust").scores == {
+            "accuracy": 1.0,
+            "score": 1.0,
+        }
+        assert TASK.score(sample, "No" if is_true else "Yes", "robust").scores == {
+            "accuracy": 0.0,
+            "score": 0.0,
+        }
         assert TASK.score(sample, "???", "robust").extracted is None
 
 

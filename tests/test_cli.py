@@ -29,7 +29,8 @@ def test_list_and_help_do_not_import_torch() -> None:
 def test_list_tasks_and_models(tmp_path: Path) -> None:
     tasks = run_cli(["list", "tasks"], tmp_path)
     assert tasks.returncode == 0
-    assert "alm_bench" in tasks.stdout
+    for task in ("alm_bench", "cultural_vqa", "vimul_bench"):
+        assert task in tasks.stdout
     models = run_cli(["list", "models"], tmp_path)
     assert models.returncode == 0
     for alias in ("towervision-2b", "towervision-9b", "tiny-random", "qwen2.5-vl-7b", "gemma3-12b"):
@@ -42,7 +43,7 @@ def test_list_tasks_and_models(tmp_path: Path) -> None:
     [
         (
             ["--model", "tiny-random", "--tasks", "alm_bnch"],
-            "unknown task 'alm_bnch'; did you mean alm_bench?",
+            "unknown task 'alm_bnch'; did you mean alm_bench",
         ),
         (["--model", "towervision-99b", "--tasks", "alm_bench"], "unknown model 'towervision-99b'"),
         (["--model", "nope:x", "--tasks", "alm_bench"], "unknown model adapter prefix 'nope'"),
@@ -57,6 +58,14 @@ def test_list_tasks_and_models(tmp_path: Path) -> None:
         ),
         (["--model", "tiny-random", "--tasks", "alm_bench", "--batch-size", "0"], "--batch-size must be"),
         (["--model", "tiny-random", "--tasks", "alm_bench", "--device", "tpu"], "--device must be"),
+        (
+            ["--model", "tiny-random", "--tasks", "alm_bench", "--sample", "--judge", "judge-9000"],
+            "unknown model 'judge-9000'",
+        ),
+        (
+            ["--model", "openai:gpt-4o", "--tasks", "alm_bench", "--sample", "--base-url", "ftp://x/v1"],
+            "base URL 'ftp://x/v1' is not an http(s) URL",
+        ),
         (
             ["--model", "tiny-random", "--tasks", "alm_bench", "--data-dir", "/nonexistent/alm"],
             "does not exist",

@@ -47,6 +47,10 @@ class ModelAdapter(ABC):
     def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings
 
+    @classmethod  # noqa: B027 - optional hook; most adapters have nothing to check
+    def preflight(cls, settings: AdapterSettings) -> None:
+        """Cheap checks before any model loads (e.g. an API key is present); raise ModelLoadError."""
+
     @property
     @abstractmethod
     def identity(self) -> ModelIdentity:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tv_eval.types import ImagePart, ModelIdentity, Request, Response
+from tv_eval.types import ContentPart, ImagePart, ModelIdentity, Request, Response, VideoPart
 
 CACHE_DIR_ENV = "TV_EVAL_CACHE_DIR"
 CACHE_FILE = "responses.sqlite"
@@ -57,14 +57,20 @@ def identity_key(identity: ModelIdentity) -> dict[str, Any]:
     return {key: value for key, value in asdict(identity).items() if key != "device"}
 
 
+def _part_key(part: ContentPart) -> dict[str, Any]:
+    """Media by content hash (and a video by its frame count too), text as it is."""
+    if isinstance(part, ImagePart):
+        return {"image": part.image.sha256}
+    if isinstance(part, VideoPart):
+        return {"video": part.video.sha256, "frames": part.num_frames}
+    return {"text": part.text}
+
+
 def request_key(identity: ModelIdentity, request: Request) -> str:
     rendered = [
         {
             "role": message.role,
-            "content": [
-                {"image": part.image.sha256} if isinstance(part, ImagePart) else {"text": part.text}
-                for part in message.content
-            ],
+            "content": [_part_key(part) for part in message.content],
         }
         for message in request.messages
     ]

@@ -17,6 +17,7 @@ from rich.console import Console
 
 if TYPE_CHECKING:
     from tv_eval.cache import ResponseCache
+    from tv_eval.judge import JudgeConfig
 
 app = typer.Typer(
     name="tv-eval",
@@ -197,6 +198,30 @@ def run(
             min=0.0, max=1.0, help="Exit 1 (after writing results) when a larger share of samples failed."
         ),
     ] = 0.0,
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL)."),
+    ] = None,
+    api_key_file: Annotated[
+        Path | None, typer.Option(help="File holding the API key (default $OPENAI_API_KEY).")
+    ] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Requests in flight at once for API models (default 8).")
+    ] = None,
+    video_frames: Annotated[
+        int | None,
+        typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's)."),
+    ] = None,
+    judge: Annotated[
+        str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
+    ] = None,
+    judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
+    judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
+    judge_prices: Annotated[
+        Path | None,
+        typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
+    ] = None,
+    judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from tv_eval.languages import parse_language_list
@@ -262,6 +287,18 @@ def run(
             cache_dir=cache_dir,
             resume_dir=resume,
             arguments=arguments,
+            adapter_options=_api_options(base_url, api_key_file, concurrency),
+            video_frames=video_frames,
+            judge=_judge_config(
+                judge,
+                judge_base_url,
+                judge_api_key_file,
+                judge_prices,
+                judge_cache,
+                device,
+                seed,
+                concurrency,
+            ),
         )
         outcome = run_evaluation(config, tier_map_obj, progress_factory=_RichProgress)
     except RunInterrupted as interrupted:
@@ -280,24 +317,6 @@ def run(
         f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
     )
     _check_failure_rate(outcome.results, max_failure_rate)
-
-
-@app.command()
-def score(
-    run_dir: Annotated[Path, typer.Argument(help="A finished run directory.")],
-    scoring: Annotated[str | None, typer.Option(help="robust or paper (default: the run's own).")] = None,
-    tier_map: Annotated[Path | None, typer.Option(help="TOML/YAML map language -> tier label.")] = None,
-) -> None:
-    """Re-score a run's saved predictions and rewrite its results, without loading the model."""
-    from tv_eval.reports import render_console
-    from tv_eval.rescoring import rescore_run
-
-    try:
-        _, tier_map_obj = _tiers((), tier_map)
-        results = rescore_run(run_dir, scoring, tier_map_obj)
-    except _config_errors() as error:
-        fail(str(error))
-    render_console(results, stdout)
 
 
 cache_app = typer.Typer(help="Inspect or clear the response cache.", no_args_is_help=True)
@@ -334,6 +353,86 @@ def cache_clear(
     """Delete cached responses, all of them or one model's."""
     removed = _open_cache(cache_dir).clear(model)
     stdout.print(f"removed {removed} cached responses" + (f" of {model}" if model else ""))
+
+
+def _api_options(
+    base_url: str | None, api_key_file: Path | None, concurrency: int | None
+) -> dict[str, object]:
+    options: dict[str, object] = {}
+    if base_url:
+        options["base_url"] = base_url
+    if api_key_file:
+        options["api_key_file"] = str(api_key_file)
+    if concurrency:
+        options["max_concurrency"] = concurrency
+    return options
+
+
+def _judge_config(
+    judge: str | None,
+    base_url: str | None,
+    api_key_file: Path | None,
+    prices: Path | None,
+    cache: Path | None,
+    device: str,
+    seed: int,
+    concurrency: int | None,
+) -> JudgeConfig | None:
+    if judge is None:
+        return None
+    from tv_eval.judge import JudgeConfig
+
+    return JudgeConfig(
+        model=judge,
+        device=device,
+        seed=seed,
+        options=_api_options(base_url, api_key_file, concurrency),
+        cache_path=cache,
+        prices_path=prices,
+    )
+
+
+@app.command()
+def score(
+    run_dir: Annotated[Path, typer.Argument(help="A finished run directory written by `tv-eval run`.")],
+    scoring: Annotated[
+        str | None, typer.Option(help="Re-score under this mode (default: the run's own).")
+    ] = None,
+    tier_map: Annotated[Path | None, typer.Option(help="Re-aggregate with this TOML/YAML tier map.")] = None,
+    judge: Annotated[
+        str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
+    ] = None,
+    judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
+    judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
+    judge_prices: Annotated[
+        Path | None,
+        typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
+    ] = None,
+    judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N] (for a local judge).")] = "auto",
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Judge requests in flight at once.")] = None,
+) -> None:
+    """Re-score saved predictions (another scoring mode or tier map) and/or judge them, then rewrite
+    the run's results. The evaluated model is never loaded."""
+    from tv_eval.judge_run import SavedRunError, judge_saved_run
+    from tv_eval.reports import render_console
+    from tv_eval.rescoring import rescore_run
+    from tv_eval.runner import SMOKE_NOTICE
+
+    config = _judge_config(
+        judge, judge_base_url, judge_api_key_file, judge_prices, judge_cache, device, 0, concurrency
+    )
+    try:
+        results = None
+        if scoring is not None or tier_map is not None or config is None:
+            _, tier_map_obj = _tiers((), tier_map)
+            results = rescore_run(run_dir, scoring, tier_map_obj)
+        if config is not None:
+            results = judge_saved_run(run_dir, config).results
+    except (*_config_errors(), SavedRunError) as error:
+        fail(str(error))
+    render_console(results, stdout, notice=SMOKE_NOTICE if results.get("smoke_run") else None)
+    stdout.print(f"run directory: {run_dir}")
 
 
 @app.command("list")

@@ -25,6 +25,7 @@ def load_split(
     sample_dir: Path,
     required_columns: Sequence[str],
     image_columns: Sequence[str] = (),
+    config_name: str | None = None,
 ) -> tuple[Dataset, DatasetIdentity]:
     import datasets
 
@@ -37,12 +38,13 @@ def load_split(
     else:
         location, label, revision = dataset_id, "hub", source.revision
     try:
-        dataset = datasets.load_dataset(location, split=split, revision=revision)
+        dataset = datasets.load_dataset(location, name=config_name, split=split, revision=revision)
     except (FileNotFoundError, ValueError, ConnectionError, OSError) as error:
         hint = " (offline? use --data-dir PATH or --sample)" if label == "hub" else ""
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        subset = f" config {config_name!r}" if config_name else ""
         raise TaskConfigError(
-            f"cannot load {dataset_id} split {split!r} from {location}{hint}: {first_line}"
+            f"cannot load {dataset_id}{subset} split {split!r} from {location}{hint}: {first_line}"
         ) from error
     missing = [column for column in required_columns if column not in dataset.column_names]
     if missing:
@@ -85,3 +87,30 @@ def image_bytes(cell: object, dataset_root: Path | None) -> bytes:
     if not data:
         raise ValueError(f"image file {path_text!r} is empty (0 bytes)")
     return data
+
+
+def dataset_file(dataset_id: str, relative_path: str, source: DataSource, *, sample_dir: Path) -> Path:
+    """A file the rows point to (a video), from the same source as the rows; it may not leave that source.
+
+    Local folders and bundled samples resolve under their root; the Hub downloads the one file into
+    the Hugging Face cache. A missing file raises ValueError, which the task turns into a sample error.
+    """
+    if not relative_path:
+        raise ValueError("missing file name")
+    if not source.use_sample and source.data_dir is None:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        try:
+            return Path(
+                hf_hub_download(dataset_id, relative_path, repo_type="dataset", revision=source.revision)
+            )
+        except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+            raise ValueError(f"file {relative_path!r} not available from {dataset_id}") from error
+    root = (sample_dir if source.use_sample else source.data_dir).resolve()  # type: ignore[union-attr]
+    path = (root / relative_path).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"file path {relative_path!r} escapes the dataset folder")
+    if not path.is_file():
+        raise ValueError(f"file {relative_path!r} not found")
+    return path

@@ -39,6 +39,7 @@ def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
                 str(value["n"] if value else 0),
                 format_metric(value),
                 str(counts.get("needs_judge", 0)),
+                str(counts.get("judge_failed", 0)),
                 str(counts.get("failed", 0)),
             ]
         )
@@ -60,7 +61,16 @@ def _rows_grouped(group: Mapping[str, Mapping[str, Any]], metric: str) -> list[l
     return rows
 
 
-LANGUAGE_HEADER = ["language", "name", "tier", "n", "{metric} [95% CI]", "needs judge", "failed"]
+LANGUAGE_HEADER = [
+    "language",
+    "name",
+    "tier",
+    "n",
+    "{metric} [95% CI]",
+    "needs judge",
+    "judge failed",
+    "failed",
+]
 GROUP_HEADER = ["{group}", "n", "{metric} micro [95% CI]", "{metric} macro over languages"]
 
 
@@ -110,6 +120,32 @@ def counts_line(task: Mapping[str, Any]) -> str:
     return ", ".join(f"{key} {value}" for key, value in counts.items())
 
 
+def judge_line(results: Mapping[str, Any]) -> str | None:
+    """Who judged, at what cost: 'judge openai:gpt-4o (gpt-4o): 120 calls, 30 cached, ... ~$0.42'."""
+    judge = results.get("judge")
+    if not judge:
+        return None
+    usage = judge["usage"]
+    cost = usage.get("estimated_cost_usd")
+    cost_text = f"estimated cost ${cost:.4f}" if cost is not None else "no price known for this model"
+    return (
+        f"judge {judge['model']} ({judge['model_id']}): {usage['calls']} calls, "
+        f"{usage['cache_hits']} from cache, "
+        f"{usage['prompt_tokens']} prompt + {usage['completion_tokens']} completion tokens, {cost_text}"
+    )
+
+
+def task_judge_line(task: Mapping[str, Any]) -> str | None:
+    judge = task.get("judge")
+    if not judge:
+        return None
+    return (
+        f"judged with {judge['protocol']} (parser {judge['parser']}, "
+        f"templates {judge['prompt_template_hash']}): "
+        f"{judge['judged']} judged, {judge['judge_failed']} judge failed (left unscored)"
+    )
+
+
 def render_console(results: Mapping[str, Any], console: Console, notice: str | None = None) -> None:
     if notice:
         console.print(f"[bold yellow]{notice}[/]")
@@ -117,8 +153,12 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
         f"model [bold]{results['model']['name']}[/] ({results['model']['model_id']}), "
         f"tier map {results['tier_map']}"
     )
+    if judge_line(results):
+        console.print(judge_line(results), highlight=False)
     for name, task in results["tasks"].items():
         console.print(f"[bold]{name}[/]: {counts_line(task)}")
+        if task_judge_line(task):
+            console.print(task_judge_line(task), highlight=False)
         for title, header, rows in _task_sections(name, task):
             table = Table(title=title, title_justify="left")
             for column in header:
@@ -149,6 +189,8 @@ def leaderboard_markdown(results: Mapping[str, Any]) -> str:
         "Values are percentages with 95% cluster-bootstrap intervals; n is the number of scored samples.",
         "",
     ]
+    if judge_line(results):
+        parts += [f"{judge_line(results)}.", ""]
     for name, task in results["tasks"].items():
         parts += [
             f"## {name}",
@@ -156,6 +198,8 @@ def leaderboard_markdown(results: Mapping[str, Any]) -> str:
             f"Scoring: `{task['scoring']}` ({task.get('scoring_note', '')}). Samples: {counts_line(task)}.",
             "",
         ]
+        if task_judge_line(task):
+            parts += [f"{task_judge_line(task)}.", ""]
         for title, header, rows in _task_sections(name, task):
             parts += [f"### {title}", "", _markdown_table(header, rows), ""]
     parts += [TIER_CITATION, ""]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +22,8 @@ from tv_eval.adapter import AdapterSettings
 from tv_eval.cache import CACHE_FILE, ResponseCache, default_cache_dir
 from tv_eval.generation import CachedGeneration
 from tv_eval.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
+from tv_eval.judge import JudgeConfig, TaskToJudge, load_prices, resolve_judge
+from tv_eval.judge_run import judge_after_scoring
 from tv_eval.run_record import environment_record
 from tv_eval.scoring import score_sample, write_results
 from tv_eval.task import DataSource, LoadedTask, Task
@@ -66,6 +68,9 @@ class RunConfig:
     cache_dir: Path | None = None
     resume_dir: Path | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
+    adapter_options: Mapping[str, Any] = field(default_factory=dict)
+    video_frames: int | None = None
+    judge: JudgeConfig | None = None
 
 
 @dataclass
@@ -154,11 +159,21 @@ def check_output_dir(output_dir: Path) -> None:
         ) from error
 
 
-def prepare_tasks(config: RunConfig, tier_map: TierMap) -> list[PreparedTask]:
+def task_options(config: RunConfig, model_options: Mapping[str, Any]) -> dict[str, Any]:
+    """Options that shape requests: the video frame count asked for, else the model alias's default."""
+    frames = config.video_frames or model_options.get("video_frames")
+    return {"video_frames": int(frames)} if frames else {}
+
+
+def prepare_tasks(
+    config: RunConfig, tier_map: TierMap, model_options: Mapping[str, Any] | None = None
+) -> list[PreparedTask]:
     """Resolve tasks and load their data; every configuration error surfaces here."""
     prepared = []
+    options = task_options(config, model_options or {})
     for name in config.tasks:
         task = registry.load_task(name)
+        task.configure(options)
         scoring = config.scoring or task.default_scoring
         if scoring not in task.scoring_modes:
             raise RunConfigError(
@@ -248,10 +263,18 @@ def run(
         batch_size=config.batch_size,
         seed=config.seed,
         trust_remote_code=config.trust_remote_code,
-        options={**spec.options, "default_dtype": spec.dtype} if spec.dtype else dict(spec.options),
+        options={
+            **spec.options,
+            **config.adapter_options,
+            **({"default_dtype": spec.dtype} if spec.dtype else {}),
+        },
     )
     identity = adapter_class.cache_identity(settings)
-    prepared = prepare_tasks(config, tier_map)
+    adapter_class.preflight(settings)
+    if config.judge is not None:
+        resolve_judge(config.judge)
+        load_prices(config.judge.prices_path)
+    prepared = prepare_tasks(config, tier_map, spec.options)
     data_loaded = time.perf_counter()
 
     run_dir = _start_run_dir(config, spec.name)
@@ -274,6 +297,7 @@ def run(
             for item in prepared
         },
         "arguments": config.arguments,
+        "task_options": task_options(config, spec.options),
         "seed": config.seed,
         "tier_map": tier_map.name,
         "cache": str(config.cache_dir or default_cache_dir()) if config.use_cache else None,
@@ -316,10 +340,24 @@ def run(
         if generation.adapter is not None:
             run_record["model"].update(vars(generation.adapter.identity))
         generation.close()
+    judge_summary = None
+    if config.judge is not None:
+        to_judge = [
+            TaskToJudge(task=item.task, scoring=item.scoring, samples=item.samples) for item in prepared
+        ]
+        all_records, judge_summary = judge_after_scoring(
+            config.judge, to_judge, all_records, run_dir / "samples.jsonl"
+        )
+        run_record["judge"] = judge_summary
     generated_at = time.perf_counter()
 
     results = write_results(
-        run_dir, run_record, {item.task.name: item.task for item in prepared}, all_records, tier_map
+        run_dir,
+        run_record,
+        {item.task.name: item.task for item in prepared},
+        all_records,
+        tier_map,
+        judge_summary=judge_summary,
     )
     done_at = time.perf_counter()
     run_record["status"] = "complete"

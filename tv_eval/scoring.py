@@ -11,6 +11,7 @@ from typing import Any
 
 from tv_eval.aggregation import aggregate_task
 from tv_eval.io import atomic_write_json, atomic_write_text
+from tv_eval.judge import attach_judge
 from tv_eval.reports import leaderboard_markdown
 from tv_eval.results import build_results, validate_results
 from tv_eval.task import Task
@@ -69,6 +70,7 @@ def write_results(
     tasks: Mapping[str, Task],
     records: Mapping[str, Sequence[ScoredSample]],
     tier_map: TierMap,
+    judge_summary: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Aggregate, validate against the schema, and write results.json and leaderboard.md atomically."""
     aggregates = {
@@ -77,7 +79,7 @@ def write_results(
         )
         for name, task in tasks.items()
     }
-    results = build_results(run_record, tasks, aggregates)
+    results = attach_judge(build_results(run_record, tasks, aggregates), judge_summary)
     validate_results(results)
     atomic_write_json(run_dir / "results.json", results)
     atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol
 from tv_eval.tiers import TierMap
 from tv_eval.types import Request, Sample, SampleStatus
 
@@ -97,6 +98,17 @@ class Task(ABC):
     def needs_model(self, sample: Sample, scoring: str) -> bool:
         """False for samples the chosen protocol leaves out (they are counted, not generated)."""
         return True
+
+    def configure(self, options: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
+        """Run options that shape requests (e.g. `video_frames`); called before `load`. Default: none."""
+
+    def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
+        """How this task's open answers are judged under `scoring`; None: the task needs no judge."""
+        return None
+
+    def judge_prompt(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt | None:
+        """The judge's input for one sample, or None where the sample is not judged (e.g. multiple choice)."""
+        return None
 
     @abstractmethod
     def prompt_templates(self) -> Mapping[str, str]:

@@ -30,6 +30,18 @@ class ImageInput:
 
 
 @dataclass(frozen=True)
+class VideoInput:
+    """A video file on local disk plus its content hash.
+
+    Kept as a path (videos are too large to hold in memory for a whole benchmark) and decoded into
+    frames only when a request is sent, inside the adapter, so a broken file fails one sample.
+    """
+
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class TextPart:
     text: str
 
@@ -39,7 +51,15 @@ class ImagePart:
     image: ImageInput
 
 
-ContentPart = TextPart | ImagePart
+@dataclass(frozen=True)
+class VideoPart:
+    """A video to be shown as `num_frames` uniformly sampled frames (or natively, where a backend can)."""
+
+    video: VideoInput
+    num_frames: int
+
+
+ContentPart = TextPart | ImagePart | VideoPart
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,10 @@ class Message:
     @property
     def images(self) -> tuple[ImageInput, ...]:
         return tuple(part.image for part in self.content if isinstance(part, ImagePart))
+
+    @property
+    def videos(self) -> tuple[VideoPart, ...]:
+        return tuple(part for part in self.content if isinstance(part, VideoPart))
 
 
 @dataclass(frozen=True)
@@ -84,13 +108,25 @@ class Request:
         return tuple(image for message in self.messages for image in message.images)
 
     @property
+    def videos(self) -> tuple[VideoPart, ...]:
+        return tuple(video for message in self.messages for video in message.videos)
+
+    @property
     def prompt_text(self) -> str:
-        """The text of all messages, for records and length-sorting; images are shown as <image>."""
+        """The text of all messages, for records and length-sorting; media are shown as <image>/<video>."""
         rendered = []
         for message in self.messages:
-            pieces = ["<image>" if isinstance(part, ImagePart) else part.text for part in message.content]
+            pieces = [_placeholder(part) for part in message.content]
             rendered.append(f"{message.role}: {''.join(pieces)}")
         return "\n".join(rendered)
+
+
+def _placeholder(part: ContentPart) -> str:
+    if isinstance(part, ImagePart):
+        return "<image>"
+    if isinstance(part, VideoPart):
+        return "<video>"
+    return part.text
 
 
 @dataclass(frozen=True)
@@ -105,12 +141,17 @@ class Response:
 
 
 class SampleStatus(str, Enum):
-    """`excluded`: left out by the chosen protocol (e.g. paper mode scores MCQ only), still counted."""
+    """`excluded`: left out by the chosen protocol (e.g. paper mode scores MCQ only), still counted.
+
+    `judge_failed`: the judge was asked and its answer failed or could not be parsed; the sample stays
+    unscored (fail closed) and is counted, never scored by another metric instead.
+    """
 
     SCORED = "scored"
     NEEDS_JUDGE = "needs_judge"
     FAILED = "failed"
     EXCLUDED = "excluded"
+    JUDGE_FAILED = "judge_failed"
 
 
 @dataclass(frozen=True)
@@ -132,6 +173,7 @@ class Sample:
     text: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
     load_error: str | None = None
+    video: VideoInput | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +198,7 @@ class ScoredSample:
     country: str | None = None
     choices: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    judge_output: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -177,6 +220,7 @@ class ScoredSample:
             "scores": dict(self.scores),
             "error": self.error,
             "metadata": dict(self.metadata),
+            "judge_output": self.judge_output,
         }
 
     @classmethod
@@ -200,6 +244,7 @@ class ScoredSample:
             country=record.get("country"),
             choices=tuple(record.get("choices") or ()),
             metadata=dict(record.get("metadata") or {}),
+            judge_output=record.get("judge_output"),
         )
 
     def to_sample(self) -> Sample:

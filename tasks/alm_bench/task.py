@@ -2,9 +2,17 @@
 
 Scoring modes (see README.md beside this file):
 - `robust` (default): multiple-choice and true/false scored by extracting the chosen option or
-  polarity from free text; short and long answers are generated and left `needs_judge`.
+  polarity from free text; short and long answers scored by the judge (ALM-Bench's GPTScoring.py
+  prompts, 0-10), and left `needs_judge` when no judge is given.
+- `official`: the ALM-Bench authors' protocol: every question type scored by the judge with
+  GPTScoring.py's prompt for its type (multiple choice and true/false: 10 or 0).
 - `paper`: the TowerVision paper's protocol: multiple-choice items only, strict exact match of
   the stripped prediction against the answer text; other items are excluded (counted).
+
+Every scored sample carries `score` in [0, 1] (a judge's x/10, or 1/0 for a matched/unmatched
+closed answer): the ALM-Bench total is its mean over all questions of all four types, each question
+weighing the same, as GPTScoring.py scores every question on the same 0-10 scale; `by_question_type`
+keeps the per-type breakdown. Closed answers scored by extraction also carry `accuracy`.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from tv_eval.choices import (
     parse_answer_with_options,
 )
 from tv_eval.hub_data import image_bytes, load_split
+from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol
 from tv_eval.languages import UnknownLanguageError, language_from_name, language_info, normalize_language
 from tv_eval.task import DataSource, LoadedTask, Score, Task, TaskConfigError, read_task_config
 from tv_eval.tiers import TierMap
@@ -43,12 +52,13 @@ UNKNOWN_LANGUAGE = "und"
 class AlmBenchTask(Task):
     name = "alm_bench"
     description = "ALM-Bench: cultural VQA in 100 languages (MCQ, true/false, short, long)"
-    scoring_modes = ("robust", "paper")
+    scoring_modes = ("robust", "official", "paper")
     default_scoring = "robust"
-    primary_metric = "accuracy"
+    primary_metric = "score"
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
-        "robust": "MCQ and true/false by answer extraction; short/long need a judge",
+        "robust": "MCQ and true/false by answer extraction; short/long by the judge (GPTScoring.py, 0-10)",
+        "official": "ALM-Bench GPTScoring.py: every question type scored 0-10 by the judge",
         "paper": "TowerVision paper (lmms-eval): MCQ only, strict exact match",
     }
 
@@ -174,27 +184,59 @@ class AlmBenchTask(Task):
             generation=GenerationParams(max_new_tokens=int(self.config["max_new_tokens"][question_type])),
         )
 
+    def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
+        if scoring == "paper":
+            return None
+        return JudgeProtocol(
+            name="alm_bench_gpt_scoring",
+            parser="score_out_of_10",
+            templates=self.config["judge_prompts"],
+            max_new_tokens=int(self.config["judge_max_new_tokens"]),
+        )
+
+    def _judged(self, sample: Sample, scoring: str) -> bool:
+        return scoring == "official" or (
+            scoring == "robust" and sample.question_type not in ("mcq", "true_false")
+        )
+
+    def judge_prompt(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt | None:
+        if not self._judged(sample, scoring):
+            return None
+        templates = self.config["judge_prompts"]
+        template = templates.get(sample.question_type or "short", templates["short"])
+        return JudgePrompt(
+            user=template.format(question=sample.text, ground_truth=sample.reference, prediction=prediction)
+        )
+
     def score(self, sample: Sample, prediction: str, scoring: str) -> Score:
         if scoring not in self.scoring_modes:
             raise TaskConfigError(f"alm_bench has no scoring mode {scoring!r}")
         if not self.needs_model(sample, scoring):
             return Score(status=SampleStatus.EXCLUDED)
+        if self._judged(sample, scoring):
+            return Score(status=SampleStatus.NEEDS_JUDGE)
         if sample.question_type == "mcq":
             return self._score_mcq(sample, prediction, scoring)
         if sample.question_type == "true_false":
             return self._score_true_false(sample, prediction)
         return Score(status=SampleStatus.NEEDS_JUDGE)
 
+    @staticmethod
+    def _closed(correct: bool, extracted: str | None) -> Score:
+        """A closed answer's verdict: accuracy, and the same value as its share of the ALM-Bench score."""
+        return Score(
+            status=SampleStatus.SCORED,
+            scores={"accuracy": float(correct), "score": float(correct)},
+            extracted=extracted,
+        )
+
     def _score_mcq(self, sample: Sample, prediction: str, scoring: str) -> Score:
         if scoring == "paper":
-            correct = prediction.strip() == sample.reference
-            return Score(
-                status=SampleStatus.SCORED, scores={"accuracy": float(correct)}, extracted=prediction.strip()
-            )
+            return self._closed(prediction.strip() == sample.reference, prediction.strip())
         index = extract_choice(prediction, sample.choices)
         extracted = sample.choices[index] if index is not None else None
         correct = extracted is not None and normalize_answer(extracted) == normalize_answer(sample.reference)
-        return Score(status=SampleStatus.SCORED, scores={"accuracy": float(correct)}, extracted=extracted)
+        return self._closed(correct, extracted)
 
     def _score_true_false(self, sample: Sample, prediction: str) -> Score:
         reference_word = TruthWords(true=(), false=())
@@ -212,6 +254,4 @@ class AlmBenchTask(Task):
             )
         predicted = extract_truth(prediction, sample.language, extra=reference_word)
         extracted = None if predicted is None else ("true" if predicted else "false")
-        return Score(
-            status=SampleStatus.SCORED, scores={"accuracy": float(predicted == expected)}, extracted=extracted
-        )
+        return self._closed(predicted == expected, extracted)

@@ -25,8 +25,15 @@ def format_metric(metric: Mapping[str, Any] | None, *, scale: float = 100.0) -> 
     return text
 
 
+def display_scale(task: Mapping[str, Any], metric: str) -> float:
+    """Factor to show a metric as a percentage: 100 for 0-1 values, 1 for metrics already on 0-100."""
+    info = task.get("metric_info", {}).get(metric.removesuffix("_macro"), {})
+    return 1.0 if info.get("scale") == "0-100" else 100.0
+
+
 def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
     metric = task["primary_metric"]
+    scale = display_scale(task, metric)
     rows = []
     for code, entry in task["by_language"].items():
         value = entry["metrics"].get(metric)
@@ -37,7 +44,7 @@ def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
                 entry.get("name", ""),
                 entry["tier"],
                 str(value["n"] if value else 0),
-                format_metric(value),
+                format_metric(value, scale=scale),
                 str(counts.get("needs_judge", 0)),
                 str(counts.get("failed", 0)),
             ]
@@ -45,7 +52,9 @@ def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _rows_grouped(group: Mapping[str, Mapping[str, Any]], metric: str) -> list[list[str]]:
+def _rows_grouped(
+    group: Mapping[str, Mapping[str, Any]], metric: str, scale: float = 100.0
+) -> list[list[str]]:
     rows = []
     for label, metrics in group.items():
         micro = metrics.get(metric)
@@ -53,11 +62,22 @@ def _rows_grouped(group: Mapping[str, Mapping[str, Any]], metric: str) -> list[l
             [
                 label,
                 str(micro["n"] if micro else 0),
-                format_metric(micro),
-                format_metric(metrics.get(metric + "_macro")),
+                format_metric(micro, scale=scale),
+                format_metric(metrics.get(metric + "_macro"), scale=scale),
             ]
         )
     return rows
+
+
+def _rows_all_metrics(task: Mapping[str, Any], metrics: list[str]) -> list[list[str]]:
+    """Overall and per-language values of every metric, for tasks that report a metric suite."""
+    groups = [("all", task["overall"])] + [
+        (code, entry["metrics"]) for code, entry in task["by_language"].items()
+    ]
+    return [
+        [label, *(format_metric(values.get(name), scale=display_scale(task, name)) for name in metrics)]
+        for label, values in groups
+    ]
 
 
 LANGUAGE_HEADER = ["language", "name", "tier", "n", "{metric} [95% CI]", "needs judge", "failed"]
@@ -66,6 +86,7 @@ GROUP_HEADER = ["{group}", "n", "{metric} micro [95% CI]", "{metric} macro over 
 
 def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     metric = task["primary_metric"]
+    scale = display_scale(task, metric)
     overall = task["overall"]
     sections = [
         (
@@ -75,8 +96,8 @@ def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[s
                 [
                     "all",
                     str(overall.get(metric, {}).get("n", 0)),
-                    format_metric(overall.get(metric)),
-                    format_metric(overall.get(metric + "_macro")),
+                    format_metric(overall.get(metric), scale=scale),
+                    format_metric(overall.get(metric + "_macro"), scale=scale),
                 ]
             ],
         ),
@@ -84,14 +105,17 @@ def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[s
         (
             f"{name}: by tier",
             [h.format(group="tier", metric=metric) for h in GROUP_HEADER],
-            _rows_grouped(task["by_tier"], metric),
+            _rows_grouped(task["by_tier"], metric, scale),
         ),
         (
             f"{name}: by tier group",
             [h.format(group="group", metric=metric) for h in GROUP_HEADER],
-            _rows_grouped(task["by_tier_group"], metric),
+            _rows_grouped(task["by_tier_group"], metric, scale),
         ),
     ]
+    suite = [key for key in task["overall"] if not key.endswith("_macro")]
+    if len(suite) > 1:
+        sections.append((f"{name}: all metrics", ["", *suite], _rows_all_metrics(task, suite)))
     for key, value in task.items():
         if key.startswith("by_") and key not in ("by_language", "by_tier", "by_tier_group"):
             facet = key[3:]
@@ -99,7 +123,7 @@ def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[s
                 (
                     f"{name}: by {facet.replace('_', ' ')}",
                     [h.format(group=facet, metric=metric) for h in GROUP_HEADER],
-                    _rows_grouped(value, metric),
+                    _rows_grouped(value, metric, scale),
                 )
             )
     return sections

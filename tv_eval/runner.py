@@ -6,9 +6,10 @@ data, output folder) is checked before the model is loaded, so mistakes cost sec
 
 from __future__ import annotations
 
+import json
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,11 +18,13 @@ from typing import Any
 from tv_eval import registry
 from tv_eval.adapter import AdapterSettings, ModelAdapter
 from tv_eval.aggregation import aggregate_task
+from tv_eval.batch_scoring import BatchScorer, apply_batch_scorers
 from tv_eval.io import JsonlAppender, atomic_write_json, atomic_write_text
+from tv_eval.loglikelihood_eval import evaluate_loglikelihood_task
 from tv_eval.reports import leaderboard_markdown
 from tv_eval.results import build_results, validate_results
 from tv_eval.run_record import environment_record
-from tv_eval.task import DataSource, LoadedTask, Task
+from tv_eval.task import LOGLIKELIHOOD, DataSource, LoadedTask, Score, Task
 from tv_eval.tiers import TierMap
 from tv_eval.types import Request, Sample, SampleStatus, ScoredSample
 
@@ -52,6 +55,7 @@ class RunConfig:
     data_dir: Path | None = None
     trust_remote_code: bool = False
     arguments: dict[str, Any] = field(default_factory=dict)
+    task_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +64,7 @@ class PreparedTask:
     scoring: str
     loaded: LoadedTask
     samples: list[Sample]
+    scorers: list[BatchScorer] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,12 @@ def _run_id(model: str) -> str:
 def prepare_tasks(config: RunConfig, tier_map: TierMap) -> list[PreparedTask]:
     """Resolve tasks and load their data; every configuration error surfaces here."""
     prepared = []
+    unknown = sorted(set(config.task_options) - set(config.tasks))
+    if unknown:
+        raise RunConfigError(f"--task-option names task(s) not in --tasks: {', '.join(unknown)}")
     for name in config.tasks:
         task = registry.load_task(name)
+        task.configure(config.task_options.get(name, {}))
         scoring = config.scoring or task.default_scoring
         if scoring not in task.scoring_modes:
             raise RunConfigError(
@@ -141,7 +150,12 @@ def prepare_tasks(config: RunConfig, tier_map: TierMap) -> list[PreparedTask]:
         if not samples:
             wanted = ", ".join([*config.languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"
             raise RunConfigError(f"task {name} has no samples for {wanted}")
-        prepared.append(PreparedTask(task=task, scoring=scoring, loaded=loaded, samples=samples))
+        scorers = list(task.batch_scorers(scoring))
+        for scorer in scorers:
+            scorer.prepare()
+        prepared.append(
+            PreparedTask(task=task, scoring=scoring, loaded=loaded, samples=samples, scorers=scorers)
+        )
     return prepared
 
 
@@ -152,9 +166,15 @@ def score_sample(
     request: Request | None,
     response_text: str | None,
     response_error: str | None,
+    verdict: Score | None = None,
 ) -> ScoredSample:
-    """Combine a sample, what the model said and the task's verdict into the persisted record."""
+    """Combine a sample, what the model said and the task's verdict into the persisted record.
+
+    `verdict` is given when the task judged the sample itself (log-likelihood tasks); otherwise the
+    task scores `response_text`.
+    """
     prompt = request.prompt_text if request is not None else ""
+    details: Mapping[str, Any] = {}
     if sample.load_error:
         status, scores, extracted, error = SampleStatus.FAILED, {}, None, sample.load_error
     elif not task.needs_model(sample, scoring):
@@ -162,8 +182,9 @@ def score_sample(
     elif response_error is not None or response_text is None:
         status, scores, extracted, error = SampleStatus.FAILED, {}, None, response_error or "no response"
     else:
-        verdict = task.score(sample, response_text, scoring)
+        verdict = verdict or task.score(sample, response_text, scoring)
         status, scores, extracted, error = verdict.status, verdict.scores, verdict.extracted, verdict.error
+        details = verdict.details
     return ScoredSample(
         sample_id=sample.sample_id,
         task=sample.task,
@@ -181,6 +202,8 @@ def score_sample(
         question_type=sample.question_type,
         script=sample.script,
         country=sample.country,
+        source=sample.text or None,
+        details=dict(details),
     )
 
 
@@ -292,17 +315,35 @@ def run(
                         1 for s in item.samples if not s.load_error and item.task.needs_model(s, item.scoring)
                     ),
                 )
-                all_records[item.task.name] = evaluate_task(item, adapter, writer, chunk_size, progress)
+                evaluate = (
+                    evaluate_loglikelihood_task if item.task.request_type == LOGLIKELIHOOD else evaluate_task
+                )
+                all_records[item.task.name] = evaluate(item, adapter, writer, chunk_size, progress)
     finally:
         adapter.close()
     generated = time.perf_counter()
 
-    aggregates = {
-        item.task.name: aggregate_task(
-            all_records[item.task.name], tier_map=tier_map, breakdowns=item.task.breakdowns, seed=config.seed
+    metric_info: dict[str, dict[str, Any]] = {}
+    for item in prepared:
+        all_records[item.task.name], metric_info[item.task.name] = apply_batch_scorers(
+            item.scorers, all_records[item.task.name]
         )
-        for item in prepared
-    }
+    if any(item.scorers for item in prepared):
+        rewrite_samples(run_dir / "samples.jsonl", all_records)
+    aggregates = {}
+    for item in prepared:
+        records = all_records[item.task.name]
+        corpus = item.task.corpus_metrics(item.scoring)
+        aggregates[item.task.name] = aggregate_task(
+            records,
+            tier_map=tier_map,
+            breakdowns=item.task.breakdowns,
+            seed=config.seed,
+            corpus_metrics=corpus,
+        )
+        info = {metric.name: metric.describe(records) for metric in corpus} | metric_info[item.task.name]
+        if info:
+            aggregates[item.task.name]["metric_info"] = info
     results = build_results(run_record, {item.task.name: item.task for item in prepared}, aggregates)
     validate_results(results)
     atomic_write_json(run_dir / "results.json", results)
@@ -318,3 +359,11 @@ def run(
     }
     atomic_write_json(run_dir / "run.json", run_record)
     return RunOutcome(run_dir=run_dir, results=results)
+
+
+def rewrite_samples(path: Path, records: Mapping[str, Sequence[ScoredSample]]) -> None:
+    """Replace samples.jsonl with the final records once batch scorers (COMET) have added their scores."""
+    lines = [
+        json.dumps(record.to_json(), ensure_ascii=False) for group in records.values() for record in group
+    ]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))

@@ -136,7 +136,12 @@ class Sample:
 
 @dataclass(frozen=True)
 class ScoredSample:
-    """A sample's final record: what was asked, what came back and what it scored."""
+    """A sample's final record: what was asked, what came back and what it scored.
+
+    `source` is the text the sample asks about (a translation's source sentence), kept so metrics that
+    need it (COMET) can be recomputed from samples.jsonl; `details` holds task-specific evidence such as
+    the log-likelihoods a contrastive choice was made from.
+    """
 
     sample_id: str
     task: str
@@ -154,6 +159,8 @@ class ScoredSample:
     question_type: str | None = None
     script: str | None = None
     country: str | None = None
+    source: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -173,6 +180,8 @@ class ScoredSample:
             "reference": self.reference,
             "scores": dict(self.scores),
             "error": self.error,
+            "source": self.source,
+            "details": dict(self.details),
         }
 
     @classmethod
@@ -194,6 +203,8 @@ class ScoredSample:
             question_type=record.get("question_type"),
             script=record.get("script"),
             country=record.get("country"),
+            source=record.get("source"),
+            details=dict(record.get("details") or {}),
         )
 
 

@@ -58,7 +58,7 @@ class CometScorer(BatchScorer):
         self.run_facts: dict[str, Any] = {}
 
     def prepare(self) -> None:
-        """Create the COMET environment if needed and resolve (download) the checkpoint before the VLM loads."""
+        """Create the COMET environment if needed and resolve (download) the checkpoint, before the VLM."""
         try:
             self.environment = ensure_comet_env(notify=_notify)
             answer = run_worker_command(

@@ -4,7 +4,8 @@ unbabel-comet 2.2.7 pins transformers<5, numpy<2 and huggingface-hub<1, which wo
 tv-eval's own environment, so COMET gets a virtual environment of its own under tv-eval's cache
 (`$TV_EVAL_CACHE_DIR/envs/` or the platform's user cache): torch first, pinned to the version tv-eval
 itself runs (2.13.0 where torch is absent; `TV_EVAL_COMET_TORCH` overrides the requirement), then
-unbabel-comet and a setuptools that still ships `pkg_resources` (COMET's torchmetrics imports it).
+unbabel-comet and a setuptools that still ships `pkg_resources` (COMET's torchmetrics imports it), with
+the versions of COMET's stack pinned (tv_eval/data/comet-constraints.txt) so the set-up never backtracks.
 Creation is locked so parallel runs build it once; a marker file written last tells a finished
 environment from a half-built one, which is removed and rebuilt. The worker script
 (tv_eval/comet_worker.py) is the only code that runs there.
@@ -29,6 +30,7 @@ import platformdirs
 
 COMET_VERSION = "2.2.7"
 COMET_REQUIREMENTS = (f"unbabel-comet=={COMET_VERSION}", "setuptools<81")
+CONSTRAINTS = Path(__file__).with_name("data") / "comet-constraints.txt"
 DEFAULT_TORCH = "2.13.0"
 TORCH_ENV_VAR = "TV_EVAL_COMET_TORCH"
 CACHE_ENV_VAR = "TV_EVAL_CACHE_DIR"
@@ -123,7 +125,7 @@ def ensure_comet_env(notify: Any = None) -> CometEnvironment:
             "--no-input",
         ]
         _run_logged([*pip, torch_requirement()], log)
-        _run_logged([*pip, *COMET_REQUIREMENTS], log)
+        _run_logged([*pip, "--constraint", str(CONSTRAINTS), *COMET_REQUIREMENTS], log)
         versions = json.loads(run_worker_command(path / "bin" / "python", ["versions"]))
         setup_s = round(time.perf_counter() - started, 1)
         (path / MARKER).write_text(json.dumps({"versions": versions, "setup_s": setup_s}), encoding="utf-8")

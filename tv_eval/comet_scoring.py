@@ -47,12 +47,15 @@ def _notify(message: str) -> None:
 class CometScorer(BatchScorer):
     """One COMET model; `name` is the metric key written into each record's scores."""
 
-    def __init__(self, name: str, model: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE) -> None:
+    def __init__(
+        self, name: str, model: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE, task: str = "TASK"
+    ) -> None:
         if name not in DEFAULT_MODELS:
             raise TaskConfigError(f"unknown COMET metric {name!r}; known: {', '.join(DEFAULT_MODELS)}")
         self.name = name
         self.model = model or DEFAULT_MODELS[name]
         self.batch_size = batch_size
+        self.task = task
         self.environment: CometEnvironment | None = None
         self.checkpoint: str | None = None
         self.run_facts: dict[str, Any] = {}
@@ -68,7 +71,8 @@ class CometScorer(BatchScorer):
         except CometEnvError as error:
             raise TaskConfigError(
                 f"{self.name} ({self.model}) cannot be used: {error}; give a local checkpoint with "
-                f"--task-option TASK.{self.name}_model=PATH or leave {self.name} out of TASK.metrics"
+                f"--task-option {self.task}.{self.name}_model=PATH or leave {self.name} out of "
+                f"{self.task}.metrics"
             ) from error
         self.checkpoint = json.loads(answer)["checkpoint"]
 

@@ -85,6 +85,7 @@ class Multi30kTask(Task):
         self.template = check_prompt_template(options.get("prompt", DEFAULT_PROMPT))
         if "test_sets" in options:
             self.test_sets = self._parse_test_sets(options["test_sets"])
+        MetricSelection.from_options(self.options, self.config["default_metrics"])
         if "metrics" in options:
             self._select_metrics(sample=False)
 

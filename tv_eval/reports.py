@@ -143,6 +143,11 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
     )
     for name, task in results["tasks"].items():
         console.print(f"[bold]{name}[/]: {counts_line(task)}")
+        for metric, info in task.get("metric_info", {}).items():
+            if info.get("error"):
+                console.print(
+                    f"[bold red]{name} {metric} failed, left out:[/] {info['error']}", highlight=False
+                )
         for title, header, rows in _task_sections(name, task):
             table = Table(title=title, title_justify="left")
             for column in header:
@@ -151,6 +156,19 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
                 table.add_row(*row)
             console.print(table)
     console.print(TIER_CITATION)
+
+
+def describe_metric(info: Mapping[str, Any]) -> str:
+    """One line on how a metric was computed: kind, scale, signature or model, and any error."""
+    kind = "corpus-level" if info.get("kind") == "corpus" else "mean of segment scores"
+    text = f"{kind}, scale {info.get('scale')}"
+    if info.get("signature"):
+        text += f", `{info['signature']}`"
+    if info.get("model"):
+        text += f", model `{info['model']}`"
+    if info.get("error"):
+        text += f"; FAILED: {info['error']}"
+    return text
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -180,6 +198,11 @@ def leaderboard_markdown(results: Mapping[str, Any]) -> str:
             f"Scoring: `{task['scoring']}` ({task.get('scoring_note', '')}). Samples: {counts_line(task)}.",
             "",
         ]
+        parts += [
+            f"- `{metric}`: {describe_metric(info)}" for metric, info in task.get("metric_info", {}).items()
+        ]
+        if task.get("metric_info"):
+            parts.append("")
         for title, header, rows in _task_sections(name, task):
             parts += [f"### {title}", "", _markdown_table(header, rows), ""]
     parts += [TIER_CITATION, ""]

@@ -168,3 +168,27 @@ def test_unavailable_tokenizers_are_configuration_errors(
     check_tokenizers(["de", "fr", "zh"])
     with pytest.raises(TaskConfigError, match="unknown sacrebleu metric"):
         SacrebleuMetric("ter")
+
+
+def test_reports_show_each_metric_on_its_own_scale(german: list[ScoredSample]) -> None:
+    from tv_eval.reports import display_scale, leaderboard_markdown
+
+    metric = SacrebleuMetric("bleu")
+    block = aggregate_task(german, tier_map=joshi_tier_map(), corpus_metrics=[metric], n_resamples=100)
+    task = {
+        **block,
+        "primary_metric": "bleu",
+        "scoring": "robust",
+        "metric_info": {"bleu": metric.describe(german), "xcomet": {"kind": "segment", "scale": "0-1"}},
+    }
+    assert display_scale(task, "bleu_macro") == 1.0
+    assert display_scale(task, "xcomet") == 100.0
+    results = {
+        "model": {"name": "m", "model_id": "m"},
+        "run_id": "r",
+        "tier_map": "joshi2020",
+        "tasks": {"t": task},
+    }
+    markdown = leaderboard_markdown(results)
+    assert f"| all | {len(german)} | {block['overall']['bleu']['value']:.1f} [" in markdown
+    assert "corpus-level, scale 0-100, `nrefs:1|case:mixed|eff:no|tok:13a|smooth:exp|version:" in markdown

@@ -330,6 +330,7 @@ def run(
         )
     if any(item.scorers for item in prepared):
         rewrite_samples(run_dir / "samples.jsonl", all_records)
+    batch_scored = time.perf_counter()
     aggregates = {}
     for item in prepared:
         records = all_records[item.task.name]
@@ -354,7 +355,8 @@ def run(
         "load_data_s": round(data_loaded - started, 3),
         "load_model_s": round(model_loaded - data_loaded, 3),
         "generate_and_score_s": round(generated - model_loaded, 3),
-        "aggregate_s": round(finished - generated, 3),
+        "batch_score_s": round(batch_scored - generated, 3),
+        "aggregate_s": round(finished - batch_scored, 3),
         "total_s": round(finished - started, 3),
     }
     atomic_write_json(run_dir / "run.json", run_record)

@@ -32,7 +32,10 @@ def run_cli(args: list[str], cache: Path, timeout: float = 300) -> subprocess.Co
         "COLUMNS": "200",
         "PYTHONIOENCODING": "utf-8",
     }
-    executable = shutil.which("tv-eval") or sys.executable
+    # The console script of the interpreter running the tests, not whichever `tv-eval` PATH finds first
+    # (another checkout's install would run other code).
+    beside = Path(sys.executable).parent / "tv-eval"
+    executable = str(beside) if beside.is_file() else sys.executable
     command = (
         [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
     )

@@ -115,6 +115,8 @@ def test_multi30k_hub_schema_and_bundled_sample(tv_eval_cache: Path, tmp_path: P
         str(hub),
         "--languages",
         "de,cs",
+        "--task-option",
+        "multi30k.metrics=chrf,bleu,chrf++",
     )
     task = results["tasks"]["multi30k"]
     assert task["primary_metric"] == "chrf"

@@ -257,7 +257,7 @@ class Multi30kTask(Task):
         if self._scorers is None:
             selection = self.selection or self._select_metrics(sample=False)
             self._scorers = [
-                CometScorer(name, selection.models[name], selection.comet_batch_size)
+                CometScorer(name, selection.models[name], selection.comet_batch_size, task=self.name)
                 for name in selection.neural
             ]
         return self._scorers

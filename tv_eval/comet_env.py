@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -100,7 +100,7 @@ def _read_marker(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def ensure_comet_env(notify: Any = None) -> CometEnvironment:
+def ensure_comet_env(notify: Callable[[str], None] | None = None) -> CometEnvironment:
     """The COMET environment, created now if it does not exist yet (minutes, once per cache)."""
     path = env_path()
     path.parent.mkdir(parents=True, exist_ok=True)

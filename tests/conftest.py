@@ -37,9 +37,10 @@ def run_cli(
         "PYTHONIOENCODING": "utf-8",
         **(extra_env or {}),
     }
-    # The console script of the interpreter running the tests, so a venv's checkout is what gets tested.
-    beside = Path(sys.executable).with_name("tv-eval")
-    executable = str(beside) if beside.is_file() else shutil.which("tv-eval") or sys.executable
+    # The console script of the interpreter running the tests, not whichever `tv-eval` PATH finds first
+    # (another checkout's install would run other code).
+    beside = Path(sys.executable).parent / "tv-eval"
+    executable = str(beside) if beside.is_file() else sys.executable
     command = (
         [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
     )

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tv_eval.corpus_metrics import CorpusMetric, SegmentTable, corpus_macro_value, corpus_value
 from tv_eval.languages import language_info
 from tv_eval.statistics import DEFAULT_RESAMPLES, bootstrap_macro_ci, bootstrap_mean_ci
 from tv_eval.tiers import TIER_GROUP_ORDER, TierMap
@@ -75,7 +76,13 @@ def _metric_names(records: Iterable[ScoredSample]) -> list[str]:
 
 
 def _metrics_block(
-    records: Sequence[ScoredSample], metrics: Sequence[str], *, seed: int, n_resamples: int, with_macro: bool
+    records: Sequence[ScoredSample],
+    metrics: Sequence[str],
+    *,
+    seed: int,
+    n_resamples: int,
+    with_macro: bool,
+    corpus: Sequence[SegmentTable] = (),
 ) -> dict[str, Any]:
     block: dict[str, Any] = {}
     for metric in metrics:
@@ -83,6 +90,13 @@ def _metrics_block(
         if with_macro:
             block[metric + MACRO_SUFFIX] = macro_value(
                 records, metric, lambda r: r.language, seed=seed, n_resamples=n_resamples
+            ).to_json()
+    for table in corpus:
+        name = table.metric.name
+        block[name] = corpus_value(table, records, seed=seed, n_resamples=n_resamples).to_json()
+        if with_macro:
+            block[name + MACRO_SUFFIX] = corpus_macro_value(
+                table, records, lambda r: r.language, seed=seed, n_resamples=n_resamples
             ).to_json()
     return block
 
@@ -94,11 +108,17 @@ def aggregate_task(
     breakdowns: Sequence[str] = (),
     seed: int = 0,
     n_resamples: int = DEFAULT_RESAMPLES,
+    corpus_metrics: Sequence[CorpusMetric] = (),
 ) -> dict[str, Any]:
-    """The `tasks.<task>` block of results.json (minus task metadata the runner adds)."""
+    """The `tasks.<task>` block of results.json (minus task metadata the runner adds).
+
+    Per-sample metrics (from each record's `scores`) are micro means; `corpus_metrics` are scored on
+    each group's summed segment statistics. Both get the same groups, macro variants and intervals.
+    """
     metrics = _metric_names(records)
     tier_of = {language: tier_map.tier_of(language) for language in {record.language for record in records}}
-    options = {"seed": seed, "n_resamples": n_resamples}
+    tables = [SegmentTable.build(metric, records) for metric in corpus_metrics]
+    options: dict[str, Any] = {"seed": seed, "n_resamples": n_resamples, "corpus": tables}
 
     by_language: dict[str, Any] = {}
     languages = sorted(tier_of, key=lambda code: (_tier_rank(tier_map, tier_of[code]), code))

@@ -49,6 +49,18 @@ def _batch_size(value: str) -> int | None:
     fail(f"--batch-size must be a positive integer or 'auto', got {value!r}")
 
 
+def _task_options(values: list[str] | None) -> dict[str, dict[str, str]]:
+    """`TASK.KEY=VALUE` strings -> {task: {key: value}}; later values win."""
+    options: dict[str, dict[str, str]] = {}
+    for value in values or []:
+        target, equals, setting = value.partition("=")
+        task, dot, key = target.partition(".")
+        if not (equals and dot and task.strip() and key.strip()):
+            fail(f"--task-option must look like TASK.KEY=VALUE, got {value!r}")
+        options.setdefault(task.strip(), {})[key.strip()] = setting
+    return options
+
+
 def _tiers(requested: tuple[str, ...], tier_map_path: Path | None) -> tuple[list[str], object]:
     from tv_eval.tiers import TIER_GROUPS, UNKNOWN_TIER, joshi_tier_map, load_tier_map
 
@@ -222,6 +234,12 @@ def run(
         typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
     ] = None,
     judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
+    task_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="TASK.KEY=VALUE, repeatable (e.g. multi30k.test_sets=2016,2017); see the task's README."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from tv_eval.languages import parse_language_list
@@ -299,6 +317,7 @@ def run(
                 seed,
                 concurrency,
             ),
+            task_options=_task_options(task_option),
         )
         outcome = run_evaluation(config, tier_map_obj, progress_factory=_RichProgress)
     except RunInterrupted as interrupted:
@@ -450,6 +469,8 @@ def list_things(
                 f"default {task.default_scoring})",
                 highlight=False,
             )
+            if task.option_help:
+                stdout.print(f"\toptions: {', '.join(task.option_help)}", highlight=False)
     elif what == "models":
         for alias, spec in sorted(registry.model_aliases().items()):
             stdout.print(f"{alias}\t{spec.model_id}\t[{spec.adapter}]\t{spec.description}", highlight=False)
@@ -692,6 +713,24 @@ def compare(
     if markdown is not None:
         atomic_write_text(markdown, report_data.markdown())
     raise typer.Exit(report_data.exit_code)
+
+
+@app.command("comet-env")
+def comet_env() -> None:
+    """Create (on first use) the managed environment COMET metrics run in, and describe it."""
+    from tv_eval.comet_env import CometEnvError, ensure_comet_env
+
+    def notify(message: str) -> None:
+        stderr.print(message, highlight=False)
+
+    try:
+        environment = ensure_comet_env(notify=notify)
+    except CometEnvError as error:
+        fail(str(error))
+    created = "created now" if environment.created_now else "already there"
+    stdout.print(f"COMET environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
+    for package, package_version in environment.versions.items():
+        stdout.print(f"{package}\t{package_version}", highlight=False)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ cached, or re-running a finished one, never loads the model at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -54,6 +55,32 @@ class CachedGeneration:
                 responses[index] = response
             self.generated += len(missing)
         return [response for response in responses if response is not None]
+
+    def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
+        """Log-likelihoods, cached like generations (the key includes the continuation); a value the
+        adapter could not compute (NaN) is returned but never cached."""
+        keys = [request_key(self.identity, request) for request in requests]
+        cached = self.cache.get_many(keys) if self.cache is not None else {}
+        values: list[float | None] = [float(cached[key].text) if key in cached else None for key in keys]
+        missing = [index for index, value in enumerate(values) if value is None]
+        self.from_cache += len(requests) - len(missing)
+        if missing:
+            if self._adapter is None:
+                self._adapter = self._load_adapter()
+            computed = self._adapter.loglikelihood([requests[index] for index in missing])
+            if self.cache is not None:
+                self.cache.put_many(
+                    self.identity,
+                    [
+                        (keys[index], Response(requests[index].request_id, repr(value)))
+                        for index, value in zip(missing, computed, strict=True)
+                        if not math.isnan(value)
+                    ],
+                )
+            for index, value in zip(missing, computed, strict=True):
+                values[index] = value
+            self.generated += len(missing)
+        return [value for value in values if value is not None]
 
     def close(self) -> None:
         if self._adapter is not None:

@@ -25,8 +25,15 @@ def format_metric(metric: Mapping[str, Any] | None, *, scale: float = 100.0) -> 
     return text
 
 
+def display_scale(task: Mapping[str, Any], metric: str) -> float:
+    """Factor to show a metric as a percentage: 100 for 0-1 values, 1 for metrics already on 0-100."""
+    info = task.get("metric_info", {}).get(metric.removesuffix("_macro"), {})
+    return 1.0 if info.get("scale") == "0-100" else 100.0
+
+
 def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
     metric = task["primary_metric"]
+    scale = display_scale(task, metric)
     rows = []
     for code, entry in task["by_language"].items():
         value = entry["metrics"].get(metric)
@@ -37,7 +44,7 @@ def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
                 entry.get("name", ""),
                 entry["tier"],
                 str(value["n"] if value else 0),
-                format_metric(value),
+                format_metric(value, scale=scale),
                 str(counts.get("needs_judge", 0)),
                 str(counts.get("judge_failed", 0)),
                 str(counts.get("failed", 0)),
@@ -46,7 +53,9 @@ def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
-def _rows_grouped(group: Mapping[str, Mapping[str, Any]], metric: str) -> list[list[str]]:
+def _rows_grouped(
+    group: Mapping[str, Mapping[str, Any]], metric: str, scale: float = 100.0
+) -> list[list[str]]:
     rows = []
     for label, metrics in group.items():
         micro = metrics.get(metric)
@@ -54,11 +63,22 @@ def _rows_grouped(group: Mapping[str, Mapping[str, Any]], metric: str) -> list[l
             [
                 label,
                 str(micro["n"] if micro else 0),
-                format_metric(micro),
-                format_metric(metrics.get(metric + "_macro")),
+                format_metric(micro, scale=scale),
+                format_metric(metrics.get(metric + "_macro"), scale=scale),
             ]
         )
     return rows
+
+
+def _rows_all_metrics(task: Mapping[str, Any], metrics: list[str]) -> list[list[str]]:
+    """Overall and per-language values of every metric, for tasks that report a metric suite."""
+    groups = [("all", task["overall"])] + [
+        (code, entry["metrics"]) for code, entry in task["by_language"].items()
+    ]
+    return [
+        [label, *(format_metric(values.get(name), scale=display_scale(task, name)) for name in metrics)]
+        for label, values in groups
+    ]
 
 
 LANGUAGE_HEADER = [
@@ -76,6 +96,7 @@ GROUP_HEADER = ["{group}", "n", "{metric} micro [95% CI]", "{metric} macro over 
 
 def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     metric = task["primary_metric"]
+    scale = display_scale(task, metric)
     overall = task["overall"]
     sections = [
         (
@@ -85,8 +106,8 @@ def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[s
                 [
                     "all",
                     str(overall.get(metric, {}).get("n", 0)),
-                    format_metric(overall.get(metric)),
-                    format_metric(overall.get(metric + "_macro")),
+                    format_metric(overall.get(metric), scale=scale),
+                    format_metric(overall.get(metric + "_macro"), scale=scale),
                 ]
             ],
         ),
@@ -94,14 +115,17 @@ def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[s
         (
             f"{name}: by tier",
             [h.format(group="tier", metric=metric) for h in GROUP_HEADER],
-            _rows_grouped(task["by_tier"], metric),
+            _rows_grouped(task["by_tier"], metric, scale),
         ),
         (
             f"{name}: by tier group",
             [h.format(group="group", metric=metric) for h in GROUP_HEADER],
-            _rows_grouped(task["by_tier_group"], metric),
+            _rows_grouped(task["by_tier_group"], metric, scale),
         ),
     ]
+    suite = [key for key in task["overall"] if not key.endswith("_macro")]
+    if len(suite) > 1:
+        sections.append((f"{name}: all metrics", ["", *suite], _rows_all_metrics(task, suite)))
     for key, value in task.items():
         if key.startswith("by_") and key not in ("by_language", "by_tier", "by_tier_group"):
             facet = key[3:]
@@ -109,7 +133,7 @@ def _task_sections(name: str, task: Mapping[str, Any]) -> list[tuple[str, list[s
                 (
                     f"{name}: by {facet.replace('_', ' ')}",
                     [h.format(group=facet, metric=metric) for h in GROUP_HEADER],
-                    _rows_grouped(value, metric),
+                    _rows_grouped(value, metric, scale),
                 )
             )
     return sections
@@ -159,6 +183,11 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
         console.print(f"[bold]{name}[/]: {counts_line(task)}")
         if task_judge_line(task):
             console.print(task_judge_line(task), highlight=False)
+        for metric, info in task.get("metric_info", {}).items():
+            if info.get("error"):
+                console.print(
+                    f"[bold red]{name} {metric} failed, left out:[/] {info['error']}", highlight=False
+                )
         for title, header, rows in _task_sections(name, task):
             table = Table(title=title, title_justify="left")
             for column in header:
@@ -167,6 +196,19 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
                 table.add_row(*row)
             console.print(table)
     console.print(TIER_CITATION)
+
+
+def describe_metric(info: Mapping[str, Any]) -> str:
+    """One line on how a metric was computed: kind, scale, signature or model, and any error."""
+    kind = "corpus-level" if info.get("kind") == "corpus" else "mean of segment scores"
+    text = f"{kind}, scale {info.get('scale')}"
+    if info.get("signature"):
+        text += f", `{info['signature']}`"
+    if info.get("model"):
+        text += f", model `{info['model']}`"
+    if info.get("error"):
+        text += f"; FAILED: {info['error']}"
+    return text
 
 
 def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
@@ -200,6 +242,11 @@ def leaderboard_markdown(results: Mapping[str, Any]) -> str:
         ]
         if task_judge_line(task):
             parts += [f"{task_judge_line(task)}.", ""]
+        parts += [
+            f"- `{metric}`: {describe_metric(info)}" for metric, info in task.get("metric_info", {}).items()
+        ]
+        if task.get("metric_info"):
+            parts.append("")
         for title, header, rows in _task_sections(name, task):
             parts += [f"### {title}", "", _markdown_table(header, rows), ""]
     parts += [TIER_CITATION, ""]

@@ -12,21 +12,23 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from tv_eval import registry
 from tv_eval.adapter import AdapterSettings
+from tv_eval.batch_scoring import BatchScorer, apply_batch_scorers
 from tv_eval.cache import CACHE_FILE, ResponseCache, default_cache_dir
 from tv_eval.generation import CachedGeneration
 from tv_eval.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
 from tv_eval.judge import JudgeConfig, TaskToJudge, load_prices, resolve_judge
 from tv_eval.judge_run import judge_after_scoring
+from tv_eval.loglikelihood_eval import evaluate_loglikelihood_task
 from tv_eval.run_record import environment_record
-from tv_eval.scoring import score_sample, write_results
-from tv_eval.task import DataSource, LoadedTask, Task
+from tv_eval.scoring import rewrite_samples, score_sample, write_results
+from tv_eval.task import LOGLIKELIHOOD, DataSource, LoadedTask, Task
 from tv_eval.tiers import TierMap
 from tv_eval.types import Sample, ScoredSample
 
@@ -71,6 +73,7 @@ class RunConfig:
     adapter_options: Mapping[str, Any] = field(default_factory=dict)
     video_frames: int | None = None
     judge: JudgeConfig | None = None
+    task_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +82,8 @@ class PreparedTask:
     scoring: str
     loaded: LoadedTask
     samples: list[Sample]
+    scorers: list[BatchScorer] = field(default_factory=list)
+    options: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -159,10 +164,14 @@ def check_output_dir(output_dir: Path) -> None:
         ) from error
 
 
-def task_options(config: RunConfig, model_options: Mapping[str, Any]) -> dict[str, Any]:
-    """Options that shape requests: the video frame count asked for, else the model alias's default."""
+def effective_task_options(task: Task, config: RunConfig, model_options: Mapping[str, Any]) -> dict[str, Any]:
+    """A task's --task-option values, plus the run-level options it declares: the video frame count
+    asked for with --video-frames, else the model alias's default."""
+    options: dict[str, Any] = {}
     frames = config.video_frames or model_options.get("video_frames")
-    return {"video_frames": int(frames)} if frames else {}
+    if frames and "video_frames" in task.option_help:
+        options["video_frames"] = str(int(frames))
+    return {**options, **config.task_options.get(task.name, {})}
 
 
 def prepare_tasks(
@@ -170,9 +179,12 @@ def prepare_tasks(
 ) -> list[PreparedTask]:
     """Resolve tasks and load their data; every configuration error surfaces here."""
     prepared = []
-    options = task_options(config, model_options or {})
+    unknown = sorted(set(config.task_options) - set(config.tasks))
+    if unknown:
+        raise RunConfigError(f"--task-option names task(s) not in --tasks: {', '.join(unknown)}")
     for name in config.tasks:
         task = registry.load_task(name)
+        options = effective_task_options(task, config, model_options or {})
         task.configure(options)
         scoring = config.scoring or task.default_scoring
         if scoring not in task.scoring_modes:
@@ -185,7 +197,14 @@ def prepare_tasks(
         if not samples:
             wanted = ", ".join([*config.languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"
             raise RunConfigError(f"task {name} has no samples for {wanted}")
-        prepared.append(PreparedTask(task=task, scoring=scoring, loaded=loaded, samples=samples))
+        scorers = list(task.batch_scorers(scoring))
+        for scorer in scorers:
+            scorer.prepare()
+        prepared.append(
+            PreparedTask(
+                task=task, scoring=scoring, loaded=loaded, samples=samples, scorers=scorers, options=options
+            )
+        )
     return prepared
 
 
@@ -297,7 +316,7 @@ def run(
             for item in prepared
         },
         "arguments": config.arguments,
-        "task_options": task_options(config, spec.options),
+        "task_options": {item.task.name: item.options for item in prepared},
         "seed": config.seed,
         "tier_map": tier_map.name,
         "cache": str(config.cache_dir or default_cache_dir()) if config.use_cache else None,
@@ -324,14 +343,15 @@ def run(
                     if (item.task.name, s.sample_id) in finished
                 ]
                 remaining = [s for s in item.samples if (item.task.name, s.sample_id) not in finished]
-                todo = PreparedTask(item.task, item.scoring, item.loaded, remaining)
+                todo = replace(item, samples=remaining)
                 total = sum(
                     1 for s in remaining if not s.load_error and item.task.needs_model(s, item.scoring)
                 )
                 progress = progress_factory(item.task.name, total)
-                all_records[item.task.name] = done + evaluate_task(
-                    todo, generation, writer, chunk_size, progress
+                evaluate = (
+                    evaluate_loglikelihood_task if item.task.request_type == LOGLIKELIHOOD else evaluate_task
                 )
+                all_records[item.task.name] = done + evaluate(todo, generation, writer, chunk_size, progress)
     except KeyboardInterrupt:
         run_record["status"] = "interrupted"
         atomic_write_json(run_dir / "run.json", run_record)
@@ -340,6 +360,15 @@ def run(
         if generation.adapter is not None:
             run_record["model"].update(vars(generation.adapter.identity))
         generation.close()
+    generated_at = time.perf_counter()
+
+    metric_info: dict[str, dict[str, Any]] = {}
+    for item in prepared:
+        all_records[item.task.name], metric_info[item.task.name] = apply_batch_scorers(
+            item.scorers, all_records[item.task.name]
+        )
+    if any(item.scorers for item in prepared):
+        rewrite_samples(run_dir / "samples.jsonl", all_records)
     judge_summary = None
     if config.judge is not None:
         to_judge = [
@@ -349,7 +378,7 @@ def run(
             config.judge, to_judge, all_records, run_dir / "samples.jsonl"
         )
         run_record["judge"] = judge_summary
-    generated_at = time.perf_counter()
+    batch_scored = time.perf_counter()
 
     results = write_results(
         run_dir,
@@ -358,6 +387,7 @@ def run(
         all_records,
         tier_map,
         judge_summary=judge_summary,
+        metric_info=metric_info,
     )
     done_at = time.perf_counter()
     run_record["status"] = "complete"
@@ -369,7 +399,8 @@ def run(
     run_record["timings"] = {
         "load_data_s": round(data_loaded - started, 3),
         "generate_and_score_s": round(generated_at - data_loaded, 3),
-        "aggregate_s": round(done_at - generated_at, 3),
+        "batch_score_and_judge_s": round(batch_scored - generated_at, 3),
+        "aggregate_s": round(done_at - batch_scored, 3),
         "total_s": round(done_at - started, 3),
     }
     atomic_write_json(run_dir / "run.json", run_record)

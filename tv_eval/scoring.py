@@ -5,6 +5,7 @@ Shared by `run` and `score`, so a re-scored run is written exactly as a fresh on
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from tv_eval.io import atomic_write_json, atomic_write_text
 from tv_eval.judge import attach_judge
 from tv_eval.reports import leaderboard_markdown
 from tv_eval.results import build_results, validate_results
-from tv_eval.task import Task
+from tv_eval.task import Score, Task
 from tv_eval.tiers import TierMap
 from tv_eval.types import Sample, SampleStatus, ScoredSample
 
@@ -26,10 +27,13 @@ def score_sample(
     prompt: str,
     prediction: str | None,
     response_error: str | None,
+    verdict: Score | None = None,
 ) -> ScoredSample:
     """The task's verdict, or a counted failure: data errors, model errors and empty answers are
-    recorded with their reason and never scored as if they were answers."""
+    recorded with their reason and never scored as if they were answers. `verdict` is given when
+    the task judged the sample itself (log-likelihood tasks); otherwise the task scores `prediction`."""
     scores: Mapping[str, float] = {}
+    details: Mapping[str, Any] = {}
     extracted = None
     if sample.load_error:
         status, error = SampleStatus.FAILED, sample.load_error
@@ -37,11 +41,12 @@ def score_sample(
         status, error = SampleStatus.EXCLUDED, None
     elif response_error is not None or prediction is None:
         status, error = SampleStatus.FAILED, response_error or "no saved prediction for this sample"
-    elif not prediction.strip():
+    elif not prediction.strip() and verdict is None:
         status, error = SampleStatus.FAILED, "empty prediction"
     else:
-        verdict = task.score(sample, prediction, scoring)
+        verdict = verdict or task.score(sample, prediction, scoring)
         status, scores, extracted, error = verdict.status, verdict.scores, verdict.extracted, verdict.error
+        details = verdict.details
     return ScoredSample(
         sample_id=sample.sample_id,
         task=sample.task,
@@ -61,6 +66,8 @@ def score_sample(
         country=sample.country,
         choices=sample.choices,
         metadata=sample.metadata,
+        source=sample.text or None,
+        details=dict(details),
     )
 
 
@@ -71,16 +78,36 @@ def write_results(
     records: Mapping[str, Sequence[ScoredSample]],
     tier_map: TierMap,
     judge_summary: Mapping[str, Any] | None = None,
+    metric_info: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Aggregate, validate against the schema, and write results.json and leaderboard.md atomically."""
-    aggregates = {
-        name: aggregate_task(
-            records[name], tier_map=tier_map, breakdowns=task.breakdowns, seed=int(run_record.get("seed", 0))
+    """Aggregate, validate against the schema, and write results.json and leaderboard.md atomically.
+
+    `metric_info` carries what batch scorers (COMET) reported about themselves, per task."""
+    aggregates = {}
+    for name, task in tasks.items():
+        corpus = task.corpus_metrics(run_record["tasks"][name]["scoring"])
+        aggregates[name] = aggregate_task(
+            records[name],
+            tier_map=tier_map,
+            breakdowns=task.breakdowns,
+            seed=int(run_record.get("seed", 0)),
+            corpus_metrics=corpus,
         )
-        for name, task in tasks.items()
-    }
+        info = {metric.name: metric.describe(records[name]) for metric in corpus} | dict(
+            (metric_info or {}).get(name, {})
+        )
+        if info:
+            aggregates[name]["metric_info"] = info
     results = attach_judge(build_results(run_record, tasks, aggregates), judge_summary)
     validate_results(results)
     atomic_write_json(run_dir / "results.json", results)
     atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))
     return results
+
+
+def rewrite_samples(path: Path, records: Mapping[str, Sequence[ScoredSample]]) -> None:
+    """Replace samples.jsonl with the final records once a later stage (COMET, re-scoring) changed them."""
+    lines = [
+        json.dumps(record.to_json(), ensure_ascii=False) for group in records.values() for record in group
+    ]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))

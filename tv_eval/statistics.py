@@ -8,7 +8,7 @@ questions independently would give intervals that are too narrow. We resample cl
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -104,4 +104,80 @@ def bootstrap_macro_ci(
                 [(weights @ sums) / (weights @ sizes) for sums, sizes in per_group], axis=1
             )
             replicates.append(np.nanmean(group_means, axis=1))
+    return percentile_interval(np.concatenate(replicates))
+
+
+def _weighted_totals(index: np.ndarray, n_clusters: int, stats: np.ndarray) -> np.ndarray:
+    """Per-cluster sums of per-segment statistics: clusters x statistics."""
+    totals = np.zeros((n_clusters, stats.shape[1]), dtype=float)
+    np.add.at(totals, index, stats)
+    return totals
+
+
+def bootstrap_corpus_ci(
+    stats: np.ndarray,
+    clusters: Sequence[str],
+    score: Callable[[np.ndarray], float],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """95% interval of a corpus-level metric (BLEU, chrF) that is a function of summed segment statistics.
+
+    Each replicate redraws clusters with replacement, sums the drawn segments' statistics and scores the
+    sum, which is how sacrebleu's own bootstrap works (Koehn 2004), plus clustering by image.
+    """
+    if len(stats) < 2:
+        return None
+    index, n_clusters = cluster_index(clusters)
+    cluster_totals = _weighted_totals(index, n_clusters, np.asarray(stats, dtype=float))
+    generator = np.random.default_rng(seed)
+    replicates = []
+    for start in range(0, n_resamples, RESAMPLE_CHUNK):
+        weights = cluster_weights(generator, n_clusters, min(RESAMPLE_CHUNK, n_resamples - start))
+        replicates.extend(score(row) for row in weights @ cluster_totals)
+    return percentile_interval(np.asarray(replicates, dtype=float))
+
+
+def bootstrap_corpus_macro_ci(
+    stats: np.ndarray,
+    clusters: Sequence[str],
+    groups: Sequence[str],
+    score: Callable[[np.ndarray], float],
+    *,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """95% interval of the mean over groups (languages) of each group's corpus-level score.
+
+    Clusters are drawn jointly across groups, as in `bootstrap_macro_ci`; a group left empty by a draw
+    is skipped in that replicate's mean.
+    """
+    if len(stats) < 2:
+        return None
+    index, n_clusters = cluster_index(clusters)
+    values = np.asarray(stats, dtype=float)
+    labels = np.asarray(groups, dtype=object).astype(str)
+    per_group = []
+    for label in np.unique(labels):
+        member = labels == label
+        per_group.append(
+            (
+                _weighted_totals(index[member], n_clusters, values[member]),
+                np.bincount(index[member], minlength=n_clusters).astype(float),
+            )
+        )
+    generator = np.random.default_rng(seed)
+    replicates = []
+    for start in range(0, n_resamples, RESAMPLE_CHUNK):
+        weights = cluster_weights(generator, n_clusters, min(RESAMPLE_CHUNK, n_resamples - start))
+        group_scores = np.full((weights.shape[0], len(per_group)), np.nan)
+        for column, (totals, sizes) in enumerate(per_group):
+            drawn = weights @ totals
+            present = weights @ sizes > 0
+            for row in np.flatnonzero(present):
+                group_scores[row, column] = score(drawn[row])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            replicates.append(np.nanmean(group_scores, axis=1))
     return percentile_interval(np.concatenate(replicates))

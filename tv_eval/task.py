@@ -6,17 +6,25 @@ runner, aggregation and reports only ever see Samples, Requests and ScoredSample
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol
 from tv_eval.tiers import TierMap
 from tv_eval.types import Request, Sample, SampleStatus
+
+if TYPE_CHECKING:
+    from tv_eval.batch_scoring import BatchScorer
+    from tv_eval.corpus_metrics import CorpusMetric
+
+GENERATE = "generate"
+LOGLIKELIHOOD = "loglikelihood"
 
 
 class TaskConfigError(ValueError):
@@ -72,6 +80,7 @@ class Score:
     scores: Mapping[str, float] = field(default_factory=dict)
     extracted: str | None = None
     error: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Task(ABC):
@@ -82,6 +91,15 @@ class Task(ABC):
     primary_metric: ClassVar[str] = "accuracy"
     breakdowns: ClassVar[tuple[str, ...]] = ()
     protocol_notes: ClassVar[Mapping[str, str]] = {}
+    # `generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
+    # continuations per sample (`loglikelihood_requests`), judged by `score_loglikelihoods`.
+    request_type: ClassVar[str] = GENERATE
+    # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
+    option_help: ClassVar[Mapping[str, str]] = {}
+
+    def configure(self, options: Mapping[str, str]) -> None:
+        """Apply --task-option values before loading; the default accepts none."""
+        check_option_names(self.name, options, self.option_help)
 
     @abstractmethod
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
@@ -99,9 +117,6 @@ class Task(ABC):
         """False for samples the chosen protocol leaves out (they are counted, not generated)."""
         return True
 
-    def configure(self, options: Mapping[str, Any]) -> None:  # noqa: B027 - optional hook
-        """Run options that shape requests (e.g. `video_frames`); called before `load`. Default: none."""
-
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
         """How this task's open answers are judged under `scoring`; None: the task needs no judge."""
         return None
@@ -118,6 +133,22 @@ class Task(ABC):
         canonical = json.dumps(dict(self.prompt_templates()), sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
+    def loglikelihood_requests(self, sample: Sample, scoring: str) -> list[Request]:
+        """For `loglikelihood` tasks: the continuations to score for this sample, in a fixed order."""
+        raise NotImplementedError(f"task {self.name} does not score log-likelihoods")
+
+    def score_loglikelihoods(self, sample: Sample, values: Sequence[float], scoring: str) -> Score:
+        """For `loglikelihood` tasks: the verdict from the values of `loglikelihood_requests`, in order."""
+        raise NotImplementedError(f"task {self.name} does not score log-likelihoods")
+
+    def corpus_metrics(self, scoring: str) -> Sequence[CorpusMetric]:
+        """Metrics computed over each group's segments (BLEU, chrF), beside the per-sample ones."""
+        return ()
+
+    def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
+        """Scorers that run once over all of a task's records after generation (COMET)."""
+        return ()
+
     def describe(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -125,3 +156,15 @@ class Task(ABC):
             "scoring_modes": list(self.scoring_modes),
             "default_scoring": self.default_scoring,
         }
+
+
+def check_option_names(task: str, options: Mapping[str, str], known: Mapping[str, str]) -> None:
+    """Reject option keys a task does not have, naming the close matches or the known ones."""
+    for key in options:
+        if key in known:
+            continue
+        if not known:
+            raise TaskConfigError(f"task {task} takes no options (got {key!r})")
+        close = difflib.get_close_matches(key, list(known), n=2)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
+        raise TaskConfigError(f"task {task} has no option {key!r}; {hint}")

@@ -178,7 +178,12 @@ class Sample:
 
 @dataclass(frozen=True)
 class ScoredSample:
-    """A sample's final record: what was asked, what came back and what it scored."""
+    """A sample's final record: what was asked, what came back and what it scored.
+
+    `source` is the text the sample asks about (a translation's source sentence), kept so metrics that
+    need it (COMET) can be recomputed from samples.jsonl; `details` holds task-specific evidence such as
+    the log-likelihoods a contrastive choice was made from.
+    """
 
     sample_id: str
     task: str
@@ -199,6 +204,8 @@ class ScoredSample:
     choices: tuple[str, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
     judge_output: str | None = None
+    source: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -221,6 +228,8 @@ class ScoredSample:
             "error": self.error,
             "metadata": dict(self.metadata),
             "judge_output": self.judge_output,
+            "source": self.source,
+            "details": dict(self.details),
         }
 
     @classmethod
@@ -245,6 +254,8 @@ class ScoredSample:
             choices=tuple(record.get("choices") or ()),
             metadata=dict(record.get("metadata") or {}),
             judge_output=record.get("judge_output"),
+            source=record.get("source"),
+            details=dict(record.get("details") or {}),
         )
 
     def to_sample(self) -> Sample:

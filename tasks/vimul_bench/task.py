@@ -23,7 +23,15 @@ from tv_eval.choices import extract_choice, normalize_answer
 from tv_eval.hub_data import dataset_file, load_split
 from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol, video_qa_prompt, video_qa_protocol
 from tv_eval.languages import language_info
-from tv_eval.task import DatasetIdentity, DataSource, LoadedTask, Score, Task, TaskConfigError
+from tv_eval.task import (
+    DatasetIdentity,
+    DataSource,
+    LoadedTask,
+    Score,
+    Task,
+    TaskConfigError,
+    check_option_names,
+)
 from tv_eval.tiers import TierMap
 from tv_eval.types import (
     GenerationParams,
@@ -53,6 +61,9 @@ class VimulBenchTask(Task):
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ by option extraction; open-ended by the judge (Video-ChatGPT yes/no protocol)"
     }
+    option_help: ClassVar[Mapping[str, str]] = {
+        "video_frames": "frames sampled per video (default: --video-frames, else the model's, else 16)"
+    }
 
     def __init__(self) -> None:
         self.video_frames: int | None = None
@@ -66,6 +77,7 @@ class VimulBenchTask(Task):
         return int(self.video_frames or self.config["default_frames"])
 
     def configure(self, options: Mapping[str, Any]) -> None:
+        check_option_names(self.name, options, self.option_help)
         frames = options.get("video_frames")
         self.video_frames = int(frames) if frames else None
 

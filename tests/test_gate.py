@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.run_factory import synthetic_records, write_run
-from tv_eval.gate import GateConfig, UnusableInput, build_config, evaluate, load_gate_config
+from tv_eval.gate import evaluate
+from tv_eval.gate_config import GateConfig, UnusableInput, build_config, load_gate_config
 from tv_eval.run_loading import load_run
 from tv_eval.types import SampleStatus, ScoredSample
 

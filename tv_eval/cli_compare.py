@@ -185,7 +185,8 @@ def compare(
     ] = False,
 ) -> None:
     """Regression gate: paired bootstrap per group; exit 0 pass, 1 regression, 2 unusable input."""
-    from tv_eval.gate import UnusableInput, build_config, changes_table, evaluate, load_gate_config
+    from tv_eval.gate import changes_table, evaluate
+    from tv_eval.gate_config import UnusableInput, build_config, load_gate_config
     from tv_eval.io import atomic_write_text
     from tv_eval.report_tables import print_table
 

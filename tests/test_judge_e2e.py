@@ -292,11 +292,14 @@ def test_wrong_key_fails_samples_without_leaking_it(
             "en",
             "--output-dir",
             str(tmp_path / "out"),
+            "--no-cache",
         ],
         tv_eval_cache,
         extra_env={"OPENAI_API_KEY": wrong},
     )
-    assert result.returncode == 0, result.stderr
+    # every sample fails, so the run exits 1 after writing its results (--max-failure-rate 0)
+    assert result.returncode == 1, result.stderr
+    assert "samples failed" in result.stderr
     run_dir = only_run(tmp_path / "out")
     records = records_of(run_dir)
     assert {r["status"] for r in records} == {"failed"}
@@ -328,6 +331,8 @@ def test_vimul_bench_video_end_to_end(tmp_path: Path, tv_eval_cache: Path) -> No
             str(tmp_path / "out"),
             "--batch-size",
             "8",
+            "--max-failure-rate",
+            "0.05",
         ],
         tv_eval_cache,
     )
@@ -351,4 +356,4 @@ def test_vimul_bench_video_end_to_end(tmp_path: Path, tv_eval_cache: Path) -> No
     assert by_type["mcq"]["accuracy"]["n"] == 14
     assert by_type["short"]["accuracy"]["n"] == by_type["long"]["accuracy"]["n"] == 0  # waiting for a judge
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["task_options"] == {"video_frames": 4}
+    assert run["task_options"] == {"vimul_bench": {"video_frames": "4"}}

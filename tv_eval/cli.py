@@ -100,6 +100,7 @@ CONFIG_ERRORS_DOC = "Configuration problems exit 2 before any model loads."
 def _config_errors() -> tuple[type[Exception], ...]:
     from tv_eval.adapter import ModelLoadError
     from tv_eval.cache import CacheError
+    from tv_eval.judge import JudgeConfigError
     from tv_eval.languages import UnknownLanguageError
     from tv_eval.registry import RegistryError
     from tv_eval.results import ResultsSchemaError
@@ -116,6 +117,7 @@ def _config_errors() -> tuple[type[Exception], ...]:
         ModelLoadError,
         CacheError,
         ResultsSchemaError,
+        JudgeConfigError,
     )
 
 

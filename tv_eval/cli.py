@@ -141,6 +141,17 @@ def _check_failure_rate(results: dict, max_failure_rate: float) -> None:
         )
 
 
+JudgeOption = Annotated[
+    str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
+]
+JudgeBaseUrlOption = Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")]
+JudgeKeyFileOption = Annotated[Path | None, typer.Option(help="API key file of the judge.")]
+JudgePricesOption = Annotated[
+    Path | None, typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one.")
+]
+JudgeCacheOption = Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")]
+
+
 @app.command()
 def run(
     model: Annotated[
@@ -205,16 +216,11 @@ def run(
         int | None,
         typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's)."),
     ] = None,
-    judge: Annotated[
-        str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
-    ] = None,
-    judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
-    judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
-    judge_prices: Annotated[
-        Path | None,
-        typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
-    ] = None,
-    judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
+    judge: JudgeOption = None,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_api_key_file: JudgeKeyFileOption = None,
+    judge_prices: JudgePricesOption = None,
+    judge_cache: JudgeCacheOption = None,
     task_option: Annotated[
         list[str] | None,
         typer.Option(
@@ -363,16 +369,11 @@ def score(
         str | None, typer.Option(help="Re-score under this mode (default: the run's own).")
     ] = None,
     tier_map: Annotated[Path | None, typer.Option(help="Re-aggregate with this TOML/YAML tier map.")] = None,
-    judge: Annotated[
-        str | None, typer.Option(help="Judge open answers with this model (alias, hf:..., openai:...).")
-    ] = None,
-    judge_base_url: Annotated[str | None, typer.Option(help="Server of an openai:<model> judge.")] = None,
-    judge_api_key_file: Annotated[Path | None, typer.Option(help="API key file of the judge.")] = None,
-    judge_prices: Annotated[
-        Path | None,
-        typer.Option(help="Price table (YAML/TOML, USD per 1M tokens) overriding the built-in one."),
-    ] = None,
-    judge_cache: Annotated[Path | None, typer.Option(help="SQLite file caching judge answers.")] = None,
+    judge: JudgeOption = None,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_api_key_file: JudgeKeyFileOption = None,
+    judge_prices: JudgePricesOption = None,
+    judge_cache: JudgeCacheOption = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N] (for a local judge).")] = "auto",
     concurrency: Annotated[int | None, typer.Option(min=1, help="Judge requests in flight at once.")] = None,
 ) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from tv_eval.io import JsonlAppender
-from tv_eval.scoring import score_sample
+from tv_eval.scoring import score_sample, split_for_model
 from tv_eval.types import Request, Sample, ScoredSample
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ def evaluate_loglikelihood_task(
 ) -> list[ScoredSample]:
     """Score in chunks of samples and persist each chunk's records before starting the next."""
     task, scoring = prepared.task, prepared.scoring
-    runnable = [s for s in prepared.samples if not s.load_error and task.needs_model(s, scoring)]
-    skipped = [s for s in prepared.samples if s.load_error or not task.needs_model(s, scoring)]
-    records = [score_sample(task, sample, scoring, "", None, None) for sample in skipped]
+    runnable, records = split_for_model(task, prepared.samples, scoring)
     writer.write_batch(record.to_json() for record in records)
     for start in range(0, len(runnable), chunk_size):
         chunk = runnable[start : start + chunk_size]

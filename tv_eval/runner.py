@@ -27,7 +27,7 @@ from tv_eval.judge import JudgeConfig, TaskToJudge, load_prices, resolve_judge
 from tv_eval.judge_run import judge_after_scoring
 from tv_eval.loglikelihood_eval import evaluate_loglikelihood_task
 from tv_eval.run_record import environment_record
-from tv_eval.scoring import rewrite_samples, score_sample, write_results
+from tv_eval.scoring import rewrite_samples, score_sample, split_for_model, write_results
 from tv_eval.task import LOGLIKELIHOOD, DataSource, LoadedTask, Task
 from tv_eval.tiers import TierMap
 from tv_eval.types import Sample, ScoredSample
@@ -217,9 +217,7 @@ def evaluate_task(
 ) -> list[ScoredSample]:
     """Generate in chunks and persist each chunk's records before starting the next."""
     task, scoring = prepared.task, prepared.scoring
-    runnable = [s for s in prepared.samples if not s.load_error and task.needs_model(s, scoring)]
-    skipped = [s for s in prepared.samples if s.load_error or not task.needs_model(s, scoring)]
-    records = [score_sample(task, sample, scoring, "", None, None) for sample in skipped]
+    runnable, records = split_for_model(task, prepared.samples, scoring)
     writer.write_batch(record.to_json() for record in records)
     for chunk in _chunks(runnable, chunk_size):
         requests = [task.build_request(sample, scoring) for sample in chunk]

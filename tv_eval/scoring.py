@@ -71,6 +71,21 @@ def score_sample(
     )
 
 
+def split_for_model(
+    task: Task, samples: Sequence[Sample], scoring: str
+) -> tuple[list[Sample], list[ScoredSample]]:
+    """The samples the model must see, and the records of those it never will (bad data, or left
+    out by the scoring protocol), which are final already."""
+    runnable: list[Sample] = []
+    settled: list[ScoredSample] = []
+    for sample in samples:
+        if not sample.load_error and task.needs_model(sample, scoring):
+            runnable.append(sample)
+        else:
+            settled.append(score_sample(task, sample, scoring, "", None, None))
+    return runnable, settled
+
+
 def write_results(
     run_dir: Path,
     run_record: Mapping[str, Any],

@@ -184,3 +184,35 @@ def test_two_concurrent_runs_share_one_cache(tmp_path: Path, tv_eval_cache: Path
     for folder in ("a", "b"):
         (run_dir,) = (tmp_path / folder).iterdir()
         assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+
+
+def test_resume_restores_every_option_of_the_run(tmp_path: Path, tv_eval_cache: Path) -> None:
+    args = [
+        "run",
+        "--model",
+        "tiny-random",
+        "--tasks",
+        "vimul_bench",
+        "--sample",
+        "--video-frames",
+        "3",
+        "--limit",
+        "6",
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--max-failure-rate",
+        "1",
+    ]
+    assert run_cli(args, tv_eval_cache).returncode == 0
+    (run_dir,) = (tmp_path / "out").iterdir()
+    resumed = run_cli(
+        ["run", "--resume", str(run_dir), "--cache-dir", str(tmp_path / "cache")], tv_eval_cache
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["task_options"] == {"vimul_bench": {"video_frames": "3"}}
+    assert run["arguments"]["max_failure_rate"] == 1
+    assert run["generation"] == {"generated": 0, "from_cache": 0, "model_loaded": False}
+    assert len(run["resumed"]) == 1

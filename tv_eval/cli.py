@@ -240,27 +240,31 @@ def run(
         if key in run.__annotations__ and key not in ("resume", "no_cache", "cache_dir")
     }
     if resume is not None:
+        # Every option of the interrupted run comes back, so the resumed part asks the same questions.
         arguments = {**arguments, **_resume_arguments(resume)}
         model, tasks, languages, tiers, limit = (
-            arguments["model"],
-            arguments["tasks"],
-            arguments["languages"],
-            arguments["tiers"],
-            arguments["limit"],
+            arguments[k] for k in ("model", "tasks", "languages", "tiers", "limit")
         )
-        batch_size, device, dtype, seed = (
-            arguments["batch_size"],
-            arguments["device"],
-            arguments["dtype"],
-            arguments["seed"],
-        )
+        batch_size, device, dtype, seed = (arguments[k] for k in ("batch_size", "device", "dtype", "seed"))
         scoring, sample, trust_remote_code = (
-            arguments["scoring"],
-            arguments["sample"],
-            arguments["trust_remote_code"],
+            arguments[k] for k in ("scoring", "sample", "trust_remote_code")
         )
-        data_dir = Path(arguments["data_dir"]) if arguments["data_dir"] else None
-        tier_map = Path(arguments["tier_map"]) if arguments["tier_map"] else None
+        base_url, concurrency, video_frames, judge, judge_base_url = (
+            arguments.get(k) for k in ("base_url", "concurrency", "video_frames", "judge", "judge_base_url")
+        )
+        task_option = arguments.get("task_option")
+        max_failure_rate = arguments.get("max_failure_rate", max_failure_rate)
+        data_dir, tier_map, api_key_file, judge_api_key_file, judge_prices, judge_cache = (
+            Path(arguments[k]) if arguments.get(k) else None
+            for k in (
+                "data_dir",
+                "tier_map",
+                "api_key_file",
+                "judge_api_key_file",
+                "judge_prices",
+                "judge_cache",
+            )
+        )
     if not model or not tasks:
         fail("--model and --tasks are required (or --resume RUN_DIR)")
     if device not in ("auto", "cpu") and not device.startswith("cuda"):

@@ -37,31 +37,15 @@ def build_large(target: Path, corpus_file: Path) -> None:
     import torch
     import yaml
     from comet.models import RegressionMetric
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import XLMRobertaConfig, XLMRobertaTokenizerFast
+    from transformers import XLMRobertaConfig
+
+    # Runs with `python -I` in the COMET environment, where tv-eval is not installed: the worker is
+    # imported as a plain module from its folder.
+    sys.path.insert(0, str(REPO_ROOT / "tv_eval"))
+    from comet_worker import train_xlmr_tokenizer
 
     encoder = target / "encoder"
-    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-    tokenizer.decoder = decoders.Metaspace()
-    trainer = trainers.BpeTrainer(
-        vocab_size=8000, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False
-    )
-    tokenizer.train_from_iterator(corpus_file.read_text(encoding="utf-8").splitlines(), trainer=trainer)
-    tokenizer.add_special_tokens(["<mask>"])
-    tokenizer.post_processor = processors.RobertaProcessing(
-        sep=("</s>", tokenizer.token_to_id("</s>")), cls=("<s>", tokenizer.token_to_id("<s>"))
-    )
-    fast = XLMRobertaTokenizerFast(
-        tokenizer_object=tokenizer,
-        bos_token="<s>",
-        eos_token="</s>",
-        sep_token="</s>",
-        cls_token="<s>",
-        unk_token="<unk>",
-        pad_token="<pad>",
-        mask_token="<mask>",
-    )
+    fast = train_xlmr_tokenizer(corpus_file.read_text(encoding="utf-8").splitlines(), vocab_size=8000)
     fast.save_pretrained(encoder)
     XLMRobertaConfig(
         vocab_size=250002,

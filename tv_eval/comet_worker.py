@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -54,39 +55,47 @@ def _emit(payload: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def train_xlmr_tokenizer(texts: Iterable[str], vocab_size: int) -> Any:
+    """An XLM-R-style tokenizer (Metaspace BPE, RoBERTa special tokens) trained offline on `texts`:
+    the stand-in for XLM-R's own, which cannot be downloaded here."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import XLMRobertaTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
+    tokenizer.decoder = decoders.Metaspace()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    tokenizer.add_special_tokens(["<mask>"])
+    tokenizer.post_processor = processors.RobertaProcessing(
+        sep=("</s>", tokenizer.token_to_id("</s>")), cls=("<s>", tokenizer.token_to_id("<s>"))
+    )
+    return XLMRobertaTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+    )
+
+
 def build_tiny_model(target: Path) -> Path:
     """Build the tiny xCOMET checkpoint into `target` atomically; returns its checkpoint path."""
     import torch
     import yaml
     from comet.models import XCOMETMetric
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
-    from transformers import XLMRobertaTokenizerFast, XLMRobertaXLConfig
+    from transformers import XLMRobertaXLConfig
 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         encoder = staging / "encoder"
-        tokenizer = Tokenizer(models.BPE(unk_token="<unk>"))
-        tokenizer.pre_tokenizer = pre_tokenizers.Metaspace()
-        tokenizer.decoder = decoders.Metaspace()
-        trainer = trainers.BpeTrainer(
-            vocab_size=600, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False
-        )
-        tokenizer.train_from_iterator(TINY_CORPUS, trainer=trainer)
-        tokenizer.add_special_tokens(["<mask>"])
-        tokenizer.post_processor = processors.RobertaProcessing(
-            sep=("</s>", tokenizer.token_to_id("</s>")), cls=("<s>", tokenizer.token_to_id("<s>"))
-        )
-        fast = XLMRobertaTokenizerFast(
-            tokenizer_object=tokenizer,
-            bos_token="<s>",
-            eos_token="</s>",
-            sep_token="</s>",
-            cls_token="<s>",
-            unk_token="<unk>",
-            pad_token="<pad>",
-            mask_token="<mask>",
-        )
+        fast = train_xlmr_tokenizer(TINY_CORPUS, vocab_size=600)
         fast.save_pretrained(encoder)
         XLMRobertaXLConfig(
             vocab_size=len(fast),

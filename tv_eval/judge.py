@@ -90,17 +90,12 @@ def resolve_judge(config: JudgeConfig) -> tuple[registry.ModelSpec, type[ModelAd
 
 
 def _settings(config: JudgeConfig, spec: registry.ModelSpec) -> AdapterSettings:
-    options = {**spec.options, **config.options}
-    if spec.dtype:
-        options["default_dtype"] = spec.dtype
-    return AdapterSettings(
-        model_id=spec.model_id,
-        revision=spec.revision,
+    return spec.settings(
         device=config.device,
         dtype=config.dtype,
         batch_size=config.batch_size,
         seed=config.seed,
-        options=options,
+        extra_options=config.options,
     )
 
 

@@ -15,7 +15,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tv_eval.adapter import ModelAdapter
+    from tv_eval.adapter import AdapterSettings, ModelAdapter
     from tv_eval.task import Task
 
 TASK_GROUP = "tv_eval.tasks"
@@ -41,6 +41,33 @@ class ModelSpec:
     dtype: str | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings(
+        self,
+        *,
+        device: str,
+        dtype: str,
+        batch_size: int | None,
+        seed: int,
+        trust_remote_code: bool = False,
+        extra_options: Mapping[str, Any] | None = None,
+    ) -> AdapterSettings:
+        """Adapter settings for this model: the alias's options and dtype plus the caller's choices."""
+        from tv_eval.adapter import AdapterSettings
+
+        options = {**self.options, **(extra_options or {})}
+        if self.dtype:
+            options["default_dtype"] = self.dtype
+        return AdapterSettings(
+            model_id=self.model_id,
+            revision=self.revision,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            seed=seed,
+            trust_remote_code=trust_remote_code,
+            options=options,
+        )
 
 
 @cache

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval import registry
-from tv_eval.adapter import AdapterSettings
 from tv_eval.batch_scoring import BatchScorer, apply_batch_scorers
 from tv_eval.cache import CACHE_FILE, ResponseCache, default_cache_dir
 from tv_eval.generation import CachedGeneration
@@ -272,19 +271,13 @@ def run(
     spec = registry.resolve_model(config.model)
     adapter_class = registry.load_adapter_class(spec.adapter)
     check_output_dir(config.resume_dir or config.output_dir)
-    settings = AdapterSettings(
-        model_id=spec.model_id,
-        revision=spec.revision,
+    settings = spec.settings(
         device=config.device,
         dtype=config.dtype,
         batch_size=config.batch_size,
         seed=config.seed,
         trust_remote_code=config.trust_remote_code,
-        options={
-            **spec.options,
-            **config.adapter_options,
-            **({"default_dtype": spec.dtype} if spec.dtype else {}),
-        },
+        extra_options=config.adapter_options,
     )
     identity = adapter_class.cache_identity(settings)
     adapter_class.preflight(settings)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from PIL import Image
 
 from model_adapters.tiny_random import TinyRandomAdapter
-from tv_eval.adapter import AdapterSettings
-from tv_eval.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
+from tv_eval.core.adapter import AdapterSettings
+from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
 
 QUESTIONS = (
     "What is shown in this image?",

@@ -3,7 +3,7 @@
 No COMET weights can be downloaded here, so two random-weight models stand in, both scored by the same
 worker and `comet.load_from_checkpoint` code path as the real checkpoints:
 
-- `tiny`: the `tiny-random` xCOMET smoke model (tv_eval/comet_worker.py);
+- `tiny`: the `tiny-random` xCOMET smoke model (tv_eval/scoring/comet_worker.py);
 - `large`: the architecture of Unbabel/wmt22-comet-da (a COMET-22 regression metric on XLM-R large:
   24 layers, hidden 1024, vocabulary 250,002, estimator 3072-1024), random weights, with a BPE
   tokenizer trained on the Multi30K sentences (8,000 entries) so segment lengths in tokens are close to
@@ -85,8 +85,8 @@ def _lines(name: str) -> list[str]:
 
 
 def main() -> None:
-    from tv_eval.comet_env import cache_root, ensure_comet_env, run_worker_command
-    from tv_eval.comet_scoring import TINY_DIR_NAME
+    from tv_eval.scoring.comet_env import cache_root, ensure_comet_env, run_worker_command
+    from tv_eval.scoring.comet_scoring import TINY_DIR_NAME
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--segments", type=int, default=256)

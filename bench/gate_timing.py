@@ -24,9 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.run_factory import synthetic_records, write_run
-from tv_eval.gate import evaluate
-from tv_eval.gate_config import GateConfig
-from tv_eval.run_loading import load_run
+from tv_eval.analysis.gate import evaluate
+from tv_eval.analysis.gate_config import GateConfig
+from tv_eval.results.run_loading import load_run
 
 LANGUAGES = ("en", "de", "fr", "hi", "bn", "sw", "am", "si", "ku", "yo")
 

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 
 from model_adapters.openai_adapter import OpenAIAdapter
 from tests.openai_server import canned, serve
-from tv_eval.adapter import AdapterSettings
-from tv_eval.synthetic import shape_image
-from tv_eval.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
+from tv_eval.core.adapter import AdapterSettings
+from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
+from tv_eval.data.synthetic import shape_image
 
 
 def make_requests(count: int) -> list[Request]:

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from tasks.alm_bench.task import AlmBenchTask
-from tv_eval.io import atomic_write_json
-from tv_eval.rescoring import rescore_run
-from tv_eval.scoring import score_sample
-from tv_eval.task import DataSource
-from tv_eval.tiers import joshi_tier_map
+from tv_eval.core.io import atomic_write_json
+from tv_eval.core.task import DataSource
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.pipeline.records import score_sample
+from tv_eval.pipeline.rescoring import rescore_run
 
 SAMPLES = 1000
 

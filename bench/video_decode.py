@@ -1,6 +1,6 @@
 """Video decoding time per sample: open a clip, count its frames, decode and sample N uniformly, encode JPEGs.
 
-This is the work an adapter does the first time it meets a clip (tv_eval.video.video_frames, which then
+This is the work an adapter does the first time it meets a clip (tv_eval.data.video.video_frames, which then
 keeps the frames for the clip's other questions; the timing below bypasses that cache). Clips are generated
 with PyAV at a chosen size, length and frame rate, so the measurement needs no download:
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tv_eval.video import encode_jpeg, sample_frames, uniform_frame_indices, video_input, write_video
+from tv_eval.data.video import encode_jpeg, sample_frames, uniform_frame_indices, video_input, write_video
 
 
 def moving_clip(path: Path, seconds: float, fps: int, size: tuple[int, int]) -> Path:

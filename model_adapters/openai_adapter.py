@@ -27,9 +27,19 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tv_eval.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
-from tv_eval.types import ImageInput, ImagePart, ModelIdentity, Request, Response
-from tv_eval.video import VideoDecodeError, expand_video_parts
+from tv_eval.api import (
+    AdapterSettings,
+    BatchCallback,
+    ImageInput,
+    ImagePart,
+    ModelAdapter,
+    ModelIdentity,
+    ModelLoadError,
+    Request,
+    Response,
+    VideoDecodeError,
+    expand_video_parts,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from model_adapters.transformers_adapter import TransformersAdapter
-from tv_eval.adapter import AdapterSettings
-from tv_eval.cache import CACHE_DIR_ENV, default_cache_dir
-from tv_eval.types import ModelIdentity
+from tv_eval.api import CACHE_DIR_ENV, AdapterSettings, ModelIdentity, default_cache_dir
 
 if TYPE_CHECKING:
     from transformers import LlavaConfig, LlavaProcessor, PreTrainedTokenizerFast

@@ -19,9 +19,20 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tv_eval.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
-from tv_eval.types import GenerationParams, ImagePart, Message, ModelIdentity, Request, Response
-from tv_eval.video import VideoDecodeError, expand_video_parts
+from tv_eval.api import (
+    AdapterSettings,
+    BatchCallback,
+    GenerationParams,
+    ImagePart,
+    Message,
+    ModelAdapter,
+    ModelIdentity,
+    ModelLoadError,
+    Request,
+    Response,
+    VideoDecodeError,
+    expand_video_parts,
+)
 
 if TYPE_CHECKING:
     import torch

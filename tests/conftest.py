@@ -42,7 +42,9 @@ def run_cli(
     beside = Path(sys.executable).parent / "tv-eval"
     executable = str(beside) if beside.is_file() else sys.executable
     command = (
-        [executable, *args] if executable.endswith("tv-eval") else [executable, "-m", "tv_eval.cli", *args]
+        [executable, *args]
+        if executable.endswith("tv-eval")
+        else [executable, "-m", "tv_eval.cli.main", *args]
     )
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=timeout)
 

@@ -77,7 +77,7 @@ def image_parts(body: dict[str, Any]) -> list[bytes]:
 
 def tiny_model_responder(adapter: Any) -> Responder:
     """Serve a tv-eval adapter (the tiny LLaVA): chat messages with data-URL images in, its text out."""
-    from tv_eval.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
+    from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
 
     lock = threading.Lock()
 
@@ -219,9 +219,9 @@ def serve(
 
 
 def frame_indices_of(body: dict[str, Any]) -> list[int]:
-    """The frame indices written into generated test clips (tv_eval.video.index_pattern), per image sent."""
+    """The frame indices written into generated test clips (data.video.index_pattern), per image sent."""
     from PIL import Image
 
-    from tv_eval.video import read_index_pattern
+    from tv_eval.data.video import read_index_pattern
 
     return [read_index_pattern(Image.open(io.BytesIO(data)).convert("RGB")) for data in image_parts(body)]

@@ -14,12 +14,12 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from tv_eval.aggregation import aggregate_task
-from tv_eval.io import atomic_write_json
-from tv_eval.reports import leaderboard_markdown
-from tv_eval.results import build_results, validate_results
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import SampleStatus, ScoredSample
+from tv_eval.core.io import atomic_write_json
+from tv_eval.core.types import SampleStatus, ScoredSample
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.report.console import leaderboard_markdown
+from tv_eval.results.aggregation import aggregate_task
+from tv_eval.results.document import build_results, validate_results
 
 # Languages of every Joshi class, two in some classes so tier means are means over languages.
 LANGUAGES = ("en", "de", "hi", "bn", "sw", "am", "si", "ku")

@@ -1,10 +1,10 @@
 import pytest
 
 from tests.conftest import results_document
-from tv_eval.aggregation import aggregate_task, status_counts
-from tv_eval.results import ResultsSchemaError, validate_results
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import SampleStatus, ScoredSample
+from tv_eval.core.types import SampleStatus, ScoredSample
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.results.aggregation import aggregate_task, status_counts
+from tv_eval.results.document import ResultsSchemaError, validate_results
 
 
 def record(

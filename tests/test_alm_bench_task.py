@@ -5,9 +5,9 @@ import pytest
 
 from tasks.alm_bench.make_sample import build_rows, write_alm_bench_parquet
 from tasks.alm_bench.task import AlmBenchTask
-from tv_eval.task import DataSource, TaskConfigError
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import ImagePart, Sample, SampleStatus, TextPart
+from tv_eval.core.task import DataSource, TaskConfigError
+from tv_eval.core.types import ImagePart, Sample, SampleStatus, TextPart
+from tv_eval.data.tiers import joshi_tier_map
 
 TASK = AlmBenchTask()
 

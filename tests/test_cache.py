@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TINY_ALM_RUN, run_cli
-from tv_eval.adapter import BatchCallback
-from tv_eval.cache import ResponseCache, request_key
-from tv_eval.generation import CachedGeneration
-from tv_eval.types import (
+from tv_eval.core.adapter import BatchCallback
+from tv_eval.core.types import (
     GenerationParams,
     ImageInput,
     ImagePart,
@@ -22,6 +20,8 @@ from tv_eval.types import (
     Response,
     TextPart,
 )
+from tv_eval.pipeline.cache import ResponseCache, request_key
+from tv_eval.pipeline.generation import CachedGeneration
 
 IDENTITY = ModelIdentity(
     model_id="m", revision="r1", adapter="transformers", adapter_version="1", dtype="float32"

@@ -1,6 +1,6 @@
 import pytest
 
-from tv_eval.choices import (
+from tv_eval.scoring.choices import (
     extract_choice,
     extract_truth,
     normalize_answer,

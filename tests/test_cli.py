@@ -15,7 +15,7 @@ def test_list_and_help_do_not_import_torch() -> None:
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from tv_eval.cli import app\n"
+        "from tv_eval.cli.main import app\n"
         "runner = CliRunner()\n"
         "for args in (['--help'], ['list', 'tasks'], ['list', 'models'], ['run', '--help']):\n"
         "    result = runner.invoke(app, args)\n"

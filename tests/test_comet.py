@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import run_cli
-from tv_eval.batch_scoring import apply_batch_scorers
-from tv_eval.comet_env import COMET_VERSION, MARKER
-from tv_eval.comet_scoring import TINY_DIR_NAME, CometScorer
-from tv_eval.types import ScoredSample
+from tv_eval.core.types import ScoredSample
+from tv_eval.scoring.batch_scoring import apply_batch_scorers
+from tv_eval.scoring.comet_env import COMET_VERSION, MARKER
+from tv_eval.scoring.comet_scoring import TINY_DIR_NAME, CometScorer
 
 pytestmark = pytest.mark.slow
 

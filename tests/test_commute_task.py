@@ -11,9 +11,9 @@ from model_adapters.tiny_random import TinyRandomAdapter
 from tasks.commute.task import CommuteTask
 from tests.test_transformers_adapter import adapter, batch_size, direct_loglikelihood, tiny_cache  # noqa: F401
 from tests.translation_fixtures import COMMUTE_ITEMS, write_commute_fixture
-from tv_eval.task import DataSource, TaskConfigError
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import ImagePart, SampleStatus, TextPart
+from tv_eval.core.task import DataSource, TaskConfigError
+from tv_eval.core.types import ImagePart, SampleStatus, TextPart
+from tv_eval.data.tiers import joshi_tier_map
 
 
 @pytest.fixture(scope="module")

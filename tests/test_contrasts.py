@@ -7,8 +7,8 @@ import random
 import numpy as np
 import pytest
 
-from tv_eval.contrasts import group_mean_replicates, paired_difference
-from tv_eval.statistics import percentile_interval
+from tv_eval.analysis.contrasts import group_mean_replicates, paired_difference
+from tv_eval.results.statistics import percentile_interval
 
 
 def test_identical_runs_have_zero_difference_and_a_zero_interval() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.translation_fixtures import real_lines, sacrebleu_cli
-from tv_eval.aggregation import aggregate_task
-from tv_eval.sacrebleu_metrics import SacrebleuMetric, bleu_tokenizer, check_tokenizers
-from tv_eval.task import TaskConfigError
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import SampleStatus, ScoredSample
+from tv_eval.core.task import TaskConfigError
+from tv_eval.core.types import SampleStatus, ScoredSample
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.results.aggregation import aggregate_task
+from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, bleu_tokenizer, check_tokenizers
 
 CLI_ARGUMENTS = {
     "bleu": ("-m", "bleu"),
@@ -171,7 +171,7 @@ def test_unavailable_tokenizers_are_configuration_errors(
 
 
 def test_reports_show_each_metric_on_its_own_scale(german: list[ScoredSample]) -> None:
-    from tv_eval.reports import display_scale, leaderboard_markdown
+    from tv_eval.report.console import display_scale, leaderboard_markdown
 
     metric = SacrebleuMetric("bleu")
     block = aggregate_task(german, tier_map=joshi_tier_map(), corpus_metrics=[metric], n_resamples=100)

@@ -40,7 +40,7 @@ def _start(output: Path, cache_dir: Path, model_cache: Path, *extra: str) -> sub
     command = [
         sys.executable,
         "-m",
-        "tv_eval.cli",
+        "tv_eval.cli.main",
         *RUN_ARGS,
         "--output-dir",
         str(output),

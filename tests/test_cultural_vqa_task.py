@@ -9,9 +9,9 @@ import pytest
 
 from tasks.cultural_vqa.make_sample import COUNTRIES, build_rows, write_cultural_vqa_parquet
 from tasks.cultural_vqa.task import CulturalVqaTask
-from tv_eval.task import DataSource, TaskConfigError
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import ImagePart, SampleStatus, TextPart
+from tv_eval.core.task import DataSource, TaskConfigError
+from tv_eval.core.types import ImagePart, SampleStatus, TextPart
+from tv_eval.data.tiers import joshi_tier_map
 
 TASK = CulturalVqaTask()
 

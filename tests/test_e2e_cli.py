@@ -16,7 +16,7 @@ import pytest
 
 from tasks.alm_bench.make_sample import build_rows, write_alm_bench_parquet
 from tests.conftest import TINY_ALM_RUN, run_cli
-from tv_eval.choices import extract_truth, normalize_answer
+from tv_eval.scoring.choices import extract_truth, normalize_answer
 
 pytestmark = pytest.mark.slow
 

@@ -27,8 +27,8 @@ from tests.translation_fixtures import (
     write_hub_fixture,
     write_official_fixture,
 )
-from tv_eval.task import DataSource
-from tv_eval.tiers import joshi_tier_map
+from tv_eval.core.task import DataSource
+from tv_eval.data.tiers import joshi_tier_map
 
 pytestmark = pytest.mark.slow
 

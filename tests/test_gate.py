@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.run_factory import synthetic_records, write_run
-from tv_eval.gate import evaluate
-from tv_eval.gate_config import GateConfig, UnusableInput, build_config, load_gate_config
-from tv_eval.run_loading import load_run
-from tv_eval.types import SampleStatus, ScoredSample
+from tv_eval.analysis.gate import evaluate
+from tv_eval.analysis.gate_config import GateConfig, UnusableInput, build_config, load_gate_config
+from tv_eval.core.types import SampleStatus, ScoredSample
+from tv_eval.results.run_loading import load_run
 
 SKILL = {"en": 0.9, "de": 0.8, "hi": 0.7, "bn": 0.7, "sw": 0.85, "si": 0.6, "ku": 0.5}
 

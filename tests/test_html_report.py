@@ -185,7 +185,7 @@ def test_without_matplotlib_tables_still_come_out(tmp_path: Path) -> None:
         "import sys\n"
         "sys.modules['matplotlib'] = None\n"
         f"sys.argv = ['tv-eval', 'leaderboard', {str(run_dir)!r}, '--output', {str(tmp_path / 'out')!r}]\n"
-        "from tv_eval.cli import main\n"
+        "from tv_eval.cli.main import main\n"
         "main()\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -157,7 +157,7 @@ def judge_by_rule(messages: list[dict], body: dict) -> str:
 def model_server(tv_eval_cache: Path) -> Iterator[str]:
     """The tiny LLaVA served over HTTP, built in this process from the session's model cache."""
     from model_adapters.tiny_random import CACHE_ENV_VAR, TinyRandomAdapter
-    from tv_eval.adapter import AdapterSettings
+    from tv_eval.core.adapter import AdapterSettings
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(CACHE_ENV_VAR, str(tv_eval_cache))

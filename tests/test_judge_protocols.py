@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tasks.alm_bench.task import AlmBenchTask
-from tv_eval.judge_protocols import (
+from tv_eval.core.task import DataSource
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.judge.protocols import (
     LAVE_TASK_DEFINITION,
     lave_prompt,
     lave_protocol,
@@ -15,8 +17,6 @@ from tv_eval.judge_protocols import (
     video_qa_prompt,
     video_qa_protocol,
 )
-from tv_eval.task import DataSource
-from tv_eval.tiers import joshi_tier_map
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from tv_eval.languages import (
+from tv_eval.data.languages import (
     UnknownLanguageError,
     language_from_name,
     language_info,

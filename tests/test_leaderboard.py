@@ -17,10 +17,10 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.run_factory import LANGUAGES, synthetic_records, write_run
-from tv_eval.leaderboard import build_leaderboard
-from tv_eval.run_loading import load_run
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import SampleStatus
+from tv_eval.analysis.leaderboard import build_leaderboard
+from tv_eval.core.types import SampleStatus
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.results.run_loading import load_run
 
 # Joshi et al. (2020) classes of the test languages, written out so the test does not ask the code.
 TIERS = {"en": "5", "de": "5", "hi": "4", "bn": "3", "sw": "2", "am": "2", "si": "1", "ku": "0"}

@@ -16,9 +16,9 @@ from tests.translation_fixtures import (
     write_hub_fixture,
     write_official_fixture,
 )
-from tv_eval.task import DataSource, TaskConfigError
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import ImagePart, TextPart
+from tv_eval.core.task import DataSource, TaskConfigError
+from tv_eval.core.types import ImagePart, TextPart
+from tv_eval.data.tiers import joshi_tier_map
 
 PROMPT = "Translate the following source text from English to {language}:\n{source}"
 

@@ -14,11 +14,11 @@ import pytest
 
 from model_adapters.openai_adapter import OpenAIAdapter, _retry_after_seconds, public_url
 from tests.openai_server import Fault, canned, frame_indices_of, image_parts, message_text, serve
-from tv_eval.adapter import AdapterSettings, ModelLoadError
-from tv_eval.registry import load_adapter_class, resolve_model
-from tv_eval.synthetic import shape_image
-from tv_eval.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart, VideoPart
-from tv_eval.video import indexed_clip, uniform_frame_indices, video_input
+from tv_eval.core.adapter import AdapterSettings, ModelLoadError
+from tv_eval.core.registry import load_adapter_class, resolve_model
+from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart, VideoPart
+from tv_eval.data.synthetic import shape_image
+from tv_eval.data.video import indexed_clip, uniform_frame_indices, video_input
 
 KEY = "sk-test-5b1d7c0ffee-DO-NOT-LEAK"
 FAST = {"backoff_base_s": 0.01, "backoff_max_s": 0.05, "timeout_s": 0.5}

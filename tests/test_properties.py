@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import results_document
-from tv_eval.aggregation import aggregate_task
-from tv_eval.choices import extract_choice, extract_truth, normalize_answer, parse_answer_with_options
-from tv_eval.languages import UnknownLanguageError, normalize_language
-from tv_eval.results import validate_results
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import SampleStatus, ScoredSample
+from tv_eval.core.types import SampleStatus, ScoredSample
+from tv_eval.data.languages import UnknownLanguageError, normalize_language
+from tv_eval.data.tiers import joshi_tier_map
+from tv_eval.results.aggregation import aggregate_task
+from tv_eval.results.document import validate_results
+from tv_eval.scoring.choices import extract_choice, extract_truth, normalize_answer, parse_answer_with_options
 
 WORD_CHARS = (
     string.ascii_letters

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tv_eval.gate import difference_excerpts
+from tv_eval.analysis.gate import difference_excerpts
 
 
 def test_report_commands_help_does_not_import_heavy_modules() -> None:
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from tv_eval.cli import app\n"
+        "from tv_eval.cli.main import app\n"
         "runner = CliRunner()\n"
         "for command in ('leaderboard', 'transfer', 'compare'):\n"
         "    result = runner.invoke(app, [command, '--help'])\n"

@@ -10,9 +10,9 @@ import pytest
 
 from tasks.alm_bench.make_sample import build_rows, write_alm_bench_parquet
 from tests.conftest import TINY_ALM_RUN, run_cli
-from tv_eval.hub_data import image_bytes
-from tv_eval.task import TaskConfigError, read_task_config
-from tv_eval.tiers import TierMapError, load_tier_map
+from tv_eval.core.task import TaskConfigError, read_task_config
+from tv_eval.data.hub import image_bytes
+from tv_eval.data.tiers import TierMapError, load_tier_map
 
 BAD = Path(__file__).parent / "bad_inputs"
 
@@ -181,8 +181,8 @@ def test_disk_full_while_writing(
 ) -> None:
     from typer.testing import CliRunner
 
-    from tv_eval import io
-    from tv_eval.cli import app
+    from tv_eval.cli.main import app
+    from tv_eval.core import io
 
     def full_disk(self: io.JsonlAppender, records: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "samples.jsonl")
@@ -207,9 +207,9 @@ def test_disk_full_while_writing(
 
 def test_empty_prediction_is_a_counted_failure() -> None:
     from tasks.alm_bench.task import AlmBenchTask
-    from tv_eval.scoring import score_sample
-    from tv_eval.task import DataSource
-    from tv_eval.tiers import joshi_tier_map
+    from tv_eval.core.task import DataSource
+    from tv_eval.data.tiers import joshi_tier_map
+    from tv_eval.pipeline.records import score_sample
 
     task = AlmBenchTask()
     sample = task.load(DataSource(use_sample=True), joshi_tier_map()).samples[0]

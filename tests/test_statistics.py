@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from tv_eval.statistics import bootstrap_macro_ci, bootstrap_mean_ci
+from tv_eval.results.statistics import bootstrap_macro_ci, bootstrap_mean_ci
 
 
 def test_interval_contains_mean_and_is_deterministic() -> None:

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from tv_eval.tiers import TierMapError, joshi_tier_map, load_tier_map
+from tv_eval.data.tiers import TierMapError, joshi_tier_map, load_tier_map
 
 
 @pytest.mark.parametrize(

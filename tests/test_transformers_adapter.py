@@ -21,9 +21,9 @@ from model_adapters.tiny_random import (
     tiny_model_path,
 )
 from model_adapters.transformers_adapter import TransformersAdapter, resolve_dtype
-from tv_eval.adapter import AdapterSettings, ModelLoadError
-from tv_eval.registry import load_adapter_class, resolve_model
-from tv_eval.types import (
+from tv_eval.core.adapter import AdapterSettings, ModelLoadError
+from tv_eval.core.registry import load_adapter_class, resolve_model
+from tv_eval.core.types import (
     GenerationParams,
     ImageInput,
     ImagePart,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tv_eval.types import ImagePart, Message, Request, TextPart, VideoPart
-from tv_eval.video import (
+from tv_eval.core.types import ImagePart, Message, Request, TextPart, VideoPart
+from tv_eval.data.video import (
     VideoDecodeError,
     count_frames,
     expand_video_parts,

@@ -10,9 +10,9 @@ import pytest
 
 from tasks.vimul_bench.make_sample import build_rows, write_clips, write_vimul_folder
 from tasks.vimul_bench.task import VimulBenchTask
-from tv_eval.task import DataSource
-from tv_eval.tiers import joshi_tier_map
-from tv_eval.types import SampleStatus, TextPart, VideoPart
+from tv_eval.core.task import DataSource
+from tv_eval.core.types import SampleStatus, TextPart, VideoPart
+from tv_eval.data.tiers import joshi_tier_map
 
 LANGUAGES = {"ar", "bn", "zh", "en", "fr", "de", "hi", "ja", "ru", "si", "es", "sv", "ta", "ur"}
 
@@ -100,7 +100,7 @@ def test_a_missing_language_config_is_a_config_error(tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).parent.parent / "tasks" / "vimul_bench" / "sample", tmp_path / "data")
     readme = tmp_path / "data" / "README.md"
     readme.write_text(readme.read_text().replace("vimuloe_urdu", "vimuloe_urdu_renamed"))
-    from tv_eval.task import TaskConfigError
+    from tv_eval.core.task import TaskConfigError
 
     with pytest.raises(TaskConfigError, match="config 'vimuloe_urdu'"):
         fresh_task().load(DataSource(data_dir=tmp_path / "data"), joshi_tier_map())

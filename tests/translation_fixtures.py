@@ -17,7 +17,7 @@ import pytest
 
 from tasks.commute.make_sample import write_commute_parquet
 from tasks.multi30k.make_sample import generated_image, write_release_layout
-from tv_eval.synthetic import shape_image
+from tv_eval.data.synthetic import shape_image
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_MULTI30K = REPO_ROOT.parent / "shared" / "data" / "multi30k"

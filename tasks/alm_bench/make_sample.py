@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tv_eval.synthetic import shape_image
+from tv_eval.api import shape_image
 
 SAMPLE_FILE = Path(__file__).parent / "sample" / "test-00000-of-00001.parquet"
 COLOURS = ("red", "blue", "green", "yellow")

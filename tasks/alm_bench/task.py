@@ -22,27 +22,35 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tv_eval.choices import (
-    TruthWords,
-    extract_choice,
-    extract_truth,
-    normalize_answer,
-    parse_answer_with_options,
-)
-from tv_eval.hub_data import image_bytes, load_split
-from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol
-from tv_eval.languages import UnknownLanguageError, language_from_name, language_info, normalize_language
-from tv_eval.task import DataSource, LoadedTask, Score, Task, TaskConfigError, read_task_config
-from tv_eval.tiers import TierMap
-from tv_eval.types import (
+from tv_eval.api import (
+    DataSource,
     GenerationParams,
     ImageInput,
     ImagePart,
+    JudgePrompt,
+    JudgeProtocol,
+    LoadedTask,
     Message,
     Request,
     Sample,
     SampleStatus,
+    Score,
+    Task,
+    TaskConfigError,
     TextPart,
+    TierMap,
+    TruthWords,
+    UnknownLanguageError,
+    extract_choice,
+    extract_truth,
+    image_bytes,
+    language_from_name,
+    language_info,
+    load_split,
+    normalize_answer,
+    normalize_language,
+    parse_answer_with_options,
+    read_task_config,
 )
 
 HERE = Path(__file__).parent

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tv_eval.synthetic import shape_image
+from tv_eval.api import shape_image
 
 SAMPLE_DATA = Path(__file__).parent / "sample" / "data"
 SOURCE = "The shape in the picture."

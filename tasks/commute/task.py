@@ -18,20 +18,27 @@ from typing import Any, ClassVar
 
 import yaml
 
-from tv_eval.hub_data import image_bytes, load_split
-from tv_eval.languages import language_info, normalize_language
-from tv_eval.task import (
+from tv_eval.api import (
+    DEFAULT_PROMPT,
     LOGLIKELIHOOD,
     DatasetIdentity,
     DataSource,
+    ImageInput,
     LoadedTask,
+    Request,
+    Sample,
+    SampleStatus,
     Score,
     Task,
+    TierMap,
     check_option_names,
+    check_prompt_template,
+    image_bytes,
+    language_info,
+    load_split,
+    normalize_language,
+    translation_request,
 )
-from tv_eval.tiers import TierMap
-from tv_eval.translation import DEFAULT_PROMPT, check_prompt_template, translation_request
-from tv_eval.types import ImageInput, Request, Sample, SampleStatus
 
 HERE = Path(__file__).parent
 SAMPLE_DIR = HERE / "sample"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tv_eval.synthetic import COLOURS, SHAPES, shape_image
+from tv_eval.api import COLOURS, SHAPES, shape_image
 
 SAMPLE_FILE = Path(__file__).parent / "sample" / "test-00000-of-00001.parquet"
 COUNTRIES = (

@@ -15,20 +15,28 @@ from typing import Any, ClassVar
 
 import yaml
 
-from tv_eval.hub_data import image_bytes, load_split
-from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol, lave_prompt, lave_protocol
-from tv_eval.languages import language_info
-from tv_eval.task import DataSource, LoadedTask, Score, Task, TaskConfigError
-from tv_eval.tiers import TierMap
-from tv_eval.types import (
+from tv_eval.api import (
+    DataSource,
     GenerationParams,
     ImageInput,
     ImagePart,
+    JudgePrompt,
+    JudgeProtocol,
+    LoadedTask,
     Message,
     Request,
     Sample,
     SampleStatus,
+    Score,
+    Task,
+    TaskConfigError,
     TextPart,
+    TierMap,
+    image_bytes,
+    language_info,
+    lave_prompt,
+    lave_protocol,
+    load_split,
 )
 
 HERE = Path(__file__).parent

@@ -3,7 +3,7 @@
 The first LINES lines of each test set are copied unmodified from tv-eval's shared copy of the
 official release (`../shared/data/multi30k/`, beside the checkout) into the release layout: aligned
 sentence files and an image list. The Flickr images are not redistributable, so each line gets a
-generated picture (a coloured shape, tv_eval.synthetic) under the Flickr file name; the pictures do
+generated picture (a coloured shape, tv_eval.data.synthetic) under the Flickr file name; the pictures do
 not show what the sentences describe. Re-run with `python -m tasks.multi30k.make_sample`; the output
 is deterministic, and the run never needs ../shared.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from tv_eval.synthetic import COLOURS, SHAPES, shape_image
+from tv_eval.api import COLOURS, SHAPES, shape_image
 
 HERE = Path(__file__).parent
 SAMPLE_DIR = HERE / "sample"

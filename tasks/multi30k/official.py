@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tv_eval.task import TaskConfigError
+from tv_eval.api import TaskConfigError
 
 
 @dataclass(frozen=True)

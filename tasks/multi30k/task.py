@@ -21,32 +21,33 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import yaml
 
 from tasks.multi30k.official import OfficialTestSet, is_official_layout, read_test_set
-from tv_eval.hub_data import image_bytes, load_split
-from tv_eval.languages import language_info
-from tv_eval.task import (
+from tv_eval.api import (
+    DEFAULT_PROMPT,
+    METRIC_OPTIONS,
     DatasetIdentity,
     DataSource,
+    ImageInput,
     LoadedTask,
+    MetricSelection,
+    Request,
+    Sample,
+    SampleStatus,
     Score,
     Task,
     TaskConfigError,
+    TierMap,
     check_option_names,
-)
-from tv_eval.tiers import TierMap
-from tv_eval.translation import (
-    DEFAULT_PROMPT,
-    METRIC_OPTIONS,
-    MetricSelection,
     check_prompt_template,
     clean_hypothesis,
+    image_bytes,
+    language_info,
+    load_split,
     parse_list,
     translation_request,
 )
-from tv_eval.types import ImageInput, Request, Sample, SampleStatus
 
 if TYPE_CHECKING:
-    from tv_eval.batch_scoring import BatchScorer
-    from tv_eval.corpus_metrics import CorpusMetric
+    from tv_eval.api import BatchScorer, CorpusMetric
 
 HERE = Path(__file__).parent
 SAMPLE_DIR = HERE / "sample"
@@ -113,7 +114,7 @@ class Multi30kTask(Task):
         return {"translate": self.template}
 
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
-        from tv_eval.sacrebleu_metrics import check_tokenizers
+        from tv_eval.api import check_tokenizers
 
         selection = self.selection or self._select_metrics(sample=source.use_sample)
         root = SAMPLE_DIR if source.use_sample else source.data_dir
@@ -246,13 +247,13 @@ class Multi30kTask(Task):
         return Score(status=SampleStatus.SCORED, extracted=clean_hypothesis(prediction))
 
     def corpus_metrics(self, scoring: str) -> Sequence[CorpusMetric]:
-        from tv_eval.sacrebleu_metrics import SacrebleuMetric
+        from tv_eval.api import SacrebleuMetric
 
         selection = self.selection or self._select_metrics(sample=False)
         return [SacrebleuMetric(name, selection.bleu_tokenizer) for name in selection.lexical]
 
     def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
-        from tv_eval.comet_scoring import CometScorer
+        from tv_eval.api import CometScorer
 
         if self._scorers is None:
             selection = self.selection or self._select_metrics(sample=False)

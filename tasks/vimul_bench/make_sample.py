@@ -11,8 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from tv_eval.synthetic import COLOURS
-from tv_eval.video import write_video
+from tv_eval.api import COLOURS, write_video
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 CLIPS = (("red", 24), ("blue", 32), ("green", 40))  # colour, frame count

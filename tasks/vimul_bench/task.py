@@ -1,6 +1,6 @@
 """ViMUL-Bench: multilingual cultural video QA in 14 languages (MBZUAI/ViMUL-Bench, split `test`).
 
-Each video reaches the model as `video_frames` frames sampled uniformly (tv_eval.video; the count
+Each video reaches the model as `video_frames` frames sampled uniformly (tv_eval.data.video; the count
 comes from --video-frames, else the model alias, else this task's default), or natively where an
 adapter takes video. Multiple-choice answers are scored by option extraction; open-ended answers
 (short and long) by the judge with the Video-ChatGPT protocol (yes/no plus a 0-5 score). Both give
@@ -19,31 +19,34 @@ from typing import Any, ClassVar
 
 import yaml
 
-from tv_eval.choices import extract_choice, normalize_answer
-from tv_eval.hub_data import dataset_file, load_split
-from tv_eval.judge_protocols import JudgePrompt, JudgeProtocol, video_qa_prompt, video_qa_protocol
-from tv_eval.languages import language_info
-from tv_eval.task import (
+from tv_eval.api import (
     DatasetIdentity,
     DataSource,
-    LoadedTask,
-    Score,
-    Task,
-    TaskConfigError,
-    check_option_names,
-)
-from tv_eval.tiers import TierMap
-from tv_eval.types import (
     GenerationParams,
+    JudgePrompt,
+    JudgeProtocol,
+    LoadedTask,
     Message,
     Request,
     Sample,
     SampleStatus,
+    Score,
+    Task,
+    TaskConfigError,
     TextPart,
+    TierMap,
     VideoInput,
     VideoPart,
+    check_option_names,
+    dataset_file,
+    extract_choice,
+    language_info,
+    load_split,
+    normalize_answer,
+    video_input,
+    video_qa_prompt,
+    video_qa_protocol,
 )
-from tv_eval.video import video_input
 
 HERE = Path(__file__).parent
 LETTERS = "ABCDEFGHIJ"

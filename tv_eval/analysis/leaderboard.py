@@ -1,0 +1,303 @@
+"""Merging finished runs of several models into leaderboard tables and the cross-lingual transfer view.
+
+Numbers are re-aggregated from each run's samples.jsonl with one tier map for every model, so
+tiers line up across runs made at different times (or with different tier maps) and the same
+saved samples can be re-read under another map. Group cells (a task overall, a tier) are means
+over languages, so a language with many samples does not outweigh one with few.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tv_eval.analysis.tables import Cell, ReportTable, mark_best, table_json
+from tv_eval.analysis.transfer import (
+    ModelComparison,
+    TransferProfile,
+    compare_models,
+    gap_table,
+    tier_gap_table,
+    transfer_profile,
+    wins_table,
+)
+from tv_eval.core.types import ScoredSample
+from tv_eval.data.tiers import TierMap, order_languages
+from tv_eval.results.aggregation import MACRO_SUFFIX, aggregate_task
+from tv_eval.results.run_loading import RunData, model_labels
+from tv_eval.results.statistics import DEFAULT_RESAMPLES
+
+SMOKE_NOTE = (
+    "SMOKE RUN among the inputs: tiny random-weight model and/or synthetic sample data; "
+    "those numbers test the pipeline, not a model."
+)
+PROTOCOL_FIELDS = ("scoring", "prompts_hash", "primary_metric")
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """One model's results on one task, re-aggregated from its samples."""
+
+    model: str
+    task: str
+    metric: str
+    run: RunData
+    records: list[ScoredSample]
+    aggregate: dict[str, Any]
+
+
+@dataclass
+class Leaderboard:
+    models: list[str]
+    tasks: list[str]
+    pivot: str
+    tier_map: str
+    entries: dict[tuple[str, str], TaskEntry]
+    languages: dict[str, list[str]]
+    profiles: dict[str, list[TransferProfile]]
+    comparisons: dict[str, list[ModelComparison]]
+    tables: list[ReportTable] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def table(self, key: str) -> ReportTable:
+        for table in self.tables:
+            if table.key == key:
+                return table
+        raise KeyError(key)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "models": self.models,
+            "tasks": self.tasks,
+            "pivot": self.pivot,
+            "tier_map": self.tier_map,
+            "notes": self.notes,
+            "runs": sorted(
+                {(entry.model, str(entry.run.path), entry.run.run_id) for entry in self.entries.values()}
+            ),
+            "languages": self.languages,
+            "tables": [table_json(table) for table in self.tables],
+            "transfer": {
+                task: [profile.to_json() for profile in profiles] for task, profiles in self.profiles.items()
+            },
+            "comparisons": {
+                task: [comparison.to_json() for comparison in comparisons]
+                for task, comparisons in self.comparisons.items()
+            },
+        }
+
+
+def _protocol_notes(task: str, entries: Sequence[TaskEntry]) -> list[str]:
+    """Differences in protocol between runs of one task: shown, since they make columns incomparable."""
+    notes = []
+    fields = {name: lambda e, n=name: str(e.run.task(e.task).get(n)) for name in PROTOCOL_FIELDS}
+    fields["dataset"] = lambda e: "{dataset_id}/{split}@{revision}".format(**e.run.task(e.task)["dataset"])
+    for name, read in fields.items():
+        values: dict[str, list[str]] = defaultdict(list)
+        for entry in entries:
+            values[read(entry)].append(entry.model)
+        if len(values) > 1:
+            listing = "; ".join(f"{value}: {', '.join(models)}" for value, models in values.items())
+            notes.append(f"{task}: runs differ in {name} ({listing}); compare these columns with care.")
+    return notes
+
+
+def _macro(metric: str) -> str:
+    return metric + MACRO_SUFFIX
+
+
+def _overall_table(board: Leaderboard) -> ReportTable:
+    rows = []
+    for model in board.models:
+        cells = []
+        for task in board.tasks:
+            entry = board.entries.get((model, task))
+            cells.append(
+                Cell.from_metric(entry.aggregate["overall"].get(_macro(entry.metric))) if entry else Cell()
+            )
+        rows.append((model, cells))
+    metrics = [next(e.metric for (m, t), e in board.entries.items() if t == task) for task in board.tasks]
+    return ReportTable(
+        key="overall",
+        title="Models x tasks (mean over languages)",
+        caption=(
+            "Each task's primary metric, averaged over its languages (every language weighs the same), "
+            "in percent, with 95% cluster-bootstrap intervals; n = scored samples. Best per column in bold."
+        ),
+        row_header="model",
+        columns=list(board.tasks),
+        column_notes=metrics,
+        rows=rows,
+    )
+
+
+def _grouped_table(
+    board: Leaderboard, task: str, block: str, labels: list[str], key: str, title: str, prefix: str
+) -> ReportTable:
+    rows = []
+    for model in board.models:
+        entry = board.entries.get((model, task))
+        if entry is None:
+            continue
+        groups = entry.aggregate[block]
+        rows.append(
+            (model, [Cell.from_metric(groups.get(label, {}).get(_macro(entry.metric))) for label in labels])
+        )
+    return ReportTable(
+        key=key,
+        title=title,
+        caption="Mean over the group's languages, in percent, with 95% intervals; n = scored samples.",
+        row_header="model",
+        columns=[f"{prefix}{label}" for label in labels],
+        rows=rows,
+    )
+
+
+def _language_table(board: Leaderboard, task: str, tier_map: TierMap) -> ReportTable:
+    languages = board.languages[task]
+    rows = []
+    for model in board.models:
+        entry = board.entries.get((model, task))
+        if entry is None:
+            continue
+        by_language = entry.aggregate["by_language"]
+        rows.append(
+            (
+                model,
+                [
+                    Cell.from_metric(by_language[code]["metrics"].get(entry.metric))
+                    if code in by_language
+                    else Cell()
+                    for code in languages
+                ],
+            )
+        )
+    return ReportTable(
+        key=f"languages:{task}",
+        title=f"{task}: models x languages (ordered by tier)",
+        caption="Mean per language, in percent, with 95% cluster-bootstrap intervals; n = scored samples.",
+        row_header="model",
+        columns=list(languages),
+        column_notes=[f"tier {tier_map.tier_of(code)}" for code in languages],
+        rows=rows,
+    )
+
+
+def build_leaderboard(
+    runs: Sequence[RunData],
+    *,
+    tier_map: TierMap,
+    pivot: str = "en",
+    confidence: float = 0.95,
+    seed: int = 0,
+    n_resamples: int = DEFAULT_RESAMPLES,
+) -> Leaderboard:
+    """All tables and the transfer view; wins are every later model against the first one given."""
+    labels = model_labels(runs)
+    models = list(dict.fromkeys(labels))
+    tasks = list(dict.fromkeys(task for run in runs for task in run.task_names))
+    entries: dict[tuple[str, str], TaskEntry] = {}
+    for label, run in zip(labels, runs, strict=True):
+        for task in run.task_names:
+            records = run.records[task]
+            entries[(label, task)] = TaskEntry(
+                model=label,
+                task=task,
+                metric=run.primary_metric(task),
+                run=run,
+                records=records,
+                aggregate=aggregate_task(records, tier_map=tier_map, seed=seed, n_resamples=n_resamples),
+            )
+    languages = {
+        task: order_languages(
+            {code for (_, t), e in entries.items() if t == task for code in e.aggregate["by_language"]},
+            tier_map,
+        )
+        for task in tasks
+    }
+    board = Leaderboard(
+        models=models,
+        tasks=tasks,
+        pivot=pivot,
+        tier_map=tier_map.name,
+        entries=entries,
+        languages=languages,
+        profiles={},
+        comparisons={},
+    )
+    if any(run.smoke_run for run in runs):
+        board.notes.append(SMOKE_NOTE)
+    board.tables.append(mark_best(_overall_table(board)))
+    for task in tasks:
+        task_entries = [entries[(model, task)] for model in models if (model, task) in entries]
+        board.notes += _protocol_notes(task, task_entries)
+        present_tiers = {tier for e in task_entries for tier in e.aggregate["by_tier"]}
+        tiers = [tier for tier in tier_map.tier_order() if tier in present_tiers]
+        board.tables.append(
+            mark_best(
+                _grouped_table(
+                    board, task, "by_tier", tiers, f"tiers:{task}", f"{task}: models x tiers", "tier "
+                )
+            )
+        )
+        present_groups = {group for e in task_entries for group in e.aggregate["by_tier_group"]}
+        groups = [
+            group for group in dict.fromkeys(tier_map.group_of(t) for t in tiers) if group in present_groups
+        ]
+        if tier_map.is_joshi:
+            board.tables.append(
+                mark_best(
+                    _grouped_table(
+                        board,
+                        task,
+                        "by_tier_group",
+                        groups,
+                        f"tier_groups:{task}",
+                        f"{task}: models x tier groups",
+                        "",
+                    )
+                )
+            )
+        board.tables.append(mark_best(_language_table(board, task, tier_map)))
+        profiles = [
+            transfer_profile(
+                entry.records,
+                model=entry.model,
+                task=task,
+                metric=entry.metric,
+                pivot=pivot,
+                tier_map=tier_map,
+                confidence=confidence,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            for entry in task_entries
+        ]
+        board.profiles[task] = profiles
+        missing_pivot = [p.model for p in profiles if p.pivot_value is None]
+        if missing_pivot:
+            board.notes.append(f"{task}: pivot {pivot} has no scored samples for {', '.join(missing_pivot)}.")
+        if len(missing_pivot) < len(profiles):
+            board.tables.append(mark_best(gap_table(task, profiles, tier_map)))
+            board.tables.append(mark_best(tier_gap_table(task, profiles, tier_map)))
+        reference = task_entries[0]
+        board.comparisons[task] = [
+            compare_models(
+                reference.records,
+                other.records,
+                model_a=reference.model,
+                model_b=other.model,
+                task=task,
+                metric=reference.metric,
+                tier_map=tier_map,
+                confidence=confidence,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            for other in task_entries[1:]
+            if other.metric == reference.metric
+        ]
+        board.tables += [wins_table(comparison) for comparison in board.comparisons[task]]
+    return board

@@ -1,0 +1,135 @@
+"""Lazy registry of tasks, adapters and model aliases, discovered through Python entry points.
+
+The core never imports `tasks/` or `model_adapters/` directly: built-ins register themselves in
+pyproject.toml exactly as a third-party package would, and nothing is imported until a name is
+asked for, so `tv-eval list` and `--help` stay fast and torch-free.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tv_eval.core.adapter import AdapterSettings, ModelAdapter
+    from tv_eval.core.task import Task
+
+TASK_GROUP = "tv_eval.tasks"
+ADAPTER_GROUP = "tv_eval.adapters"
+ALIAS_GROUP = "tv_eval.model_aliases"
+
+# `hf:<id>` is the documented spelling for the transformers adapter.
+ADAPTER_PREFIXES = {"hf": "transformers"}
+
+
+class RegistryError(LookupError):
+    """An unknown task, adapter or model name; the message lists close matches."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved --model argument: which adapter loads which model, with what defaults."""
+
+    name: str
+    adapter: str
+    model_id: str
+    revision: str | None = None
+    dtype: str | None = None
+    description: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings(
+        self,
+        *,
+        device: str,
+        dtype: str,
+        batch_size: int | None,
+        seed: int,
+        trust_remote_code: bool = False,
+        extra_options: Mapping[str, Any] | None = None,
+    ) -> AdapterSettings:
+        """Adapter settings for this model: the alias's options and dtype plus the caller's choices."""
+        from tv_eval.core.adapter import AdapterSettings
+
+        options = {**self.options, **(extra_options or {})}
+        if self.dtype:
+            options["default_dtype"] = self.dtype
+        return AdapterSettings(
+            model_id=self.model_id,
+            revision=self.revision,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            seed=seed,
+            trust_remote_code=trust_remote_code,
+            options=options,
+        )
+
+
+@cache
+def _entry_points(group: str) -> dict[str, EntryPoint]:
+    return {point.name: point for point in entry_points(group=group)}
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> RegistryError:
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(known))}"
+    return RegistryError(f"unknown {kind} {name!r}{hint}")
+
+
+def _load(point: EntryPoint) -> Any:
+    """Import a plugin; a broken one is named in the error rather than crashing with a traceback."""
+    try:
+        return point.load()
+    except Exception as error:
+        raise RegistryError(f"plugin {point.name!r} ({point.value}) failed to load: {error}") from error
+
+
+def task_names() -> list[str]:
+    return sorted(_entry_points(TASK_GROUP))
+
+
+def adapter_names() -> list[str]:
+    return sorted(_entry_points(ADAPTER_GROUP))
+
+
+def load_task(name: str) -> Task:
+    points = _entry_points(TASK_GROUP)
+    if name not in points:
+        raise _unknown("task", name, list(points))
+    return _load(points[name])()
+
+
+def load_adapter_class(name: str) -> type[ModelAdapter]:
+    points = _entry_points(ADAPTER_GROUP)
+    if name not in points:
+        raise _unknown("adapter", name, list(points))
+    return _load(points[name])
+
+
+@lru_cache(maxsize=1)
+def model_aliases() -> dict[str, ModelSpec]:
+    """Every alias from every package that registers a `tv_eval.model_aliases` mapping."""
+    aliases: dict[str, ModelSpec] = {}
+    for point in _entry_points(ALIAS_GROUP).values():
+        for alias, entry in _load(point).items():
+            aliases[alias] = ModelSpec(name=alias, **entry)
+    return aliases
+
+
+def resolve_model(spec: str) -> ModelSpec:
+    """`towervision-9b` (alias), `hf:<hub id or path>`, or `<adapter>:<model id>`."""
+    aliases = model_aliases()
+    if spec in aliases:
+        return aliases[spec]
+    prefix, separator, model_id = spec.partition(":")
+    if separator and model_id:
+        adapter = ADAPTER_PREFIXES.get(prefix, prefix)
+        if adapter in _entry_points(ADAPTER_GROUP):
+            return ModelSpec(name=spec, adapter=adapter, model_id=model_id)
+        raise _unknown("model adapter prefix", prefix, [*ADAPTER_PREFIXES, *_entry_points(ADAPTER_GROUP)])
+    raise _unknown("model", spec, [*aliases, "hf:<hub-id-or-path>"])

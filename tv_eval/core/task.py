@@ -1,0 +1,170 @@
+"""The contract every benchmark fulfils: load samples, build requests, score one prediction.
+
+A task is the only place that knows a dataset's columns and a benchmark's protocol; the
+runner, aggregation and reports only ever see Samples, Requests and ScoredSamples.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tv_eval.core.types import Request, Sample, SampleStatus
+
+if TYPE_CHECKING:
+    from tv_eval.data.tiers import TierMap
+    from tv_eval.judge.protocols import JudgePrompt, JudgeProtocol
+    from tv_eval.scoring.batch_scoring import BatchScorer
+    from tv_eval.scoring.corpus_metrics import CorpusMetric
+
+GENERATE = "generate"
+LOGLIKELIHOOD = "loglikelihood"
+
+
+class TaskConfigError(ValueError):
+    """A task's data source or options that cannot work; reported before any model loads."""
+
+
+def read_task_config(path: Path) -> dict[str, Any]:
+    """A task's YAML configuration; a broken file is a one-line configuration error."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise TaskConfigError(f"task configuration {path} is malformed: {first_line}") from error
+    if not isinstance(data, dict):
+        raise TaskConfigError(f"task configuration {path} must be a mapping")
+    return data
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a task reads its data: the Hub (default), a local folder, or its bundled sample."""
+
+    use_sample: bool = False
+    data_dir: Path | None = None
+    revision: str | None = None
+
+
+@dataclass(frozen=True)
+class DatasetIdentity:
+    """Recorded in run.json so a result can be traced to the exact data it came from."""
+
+    dataset_id: str
+    split: str
+    revision: str | None
+    fingerprint: str
+    source: str
+    num_rows: int
+
+
+@dataclass(frozen=True)
+class LoadedTask:
+    samples: list[Sample]
+    dataset: DatasetIdentity
+
+
+@dataclass(frozen=True)
+class Score:
+    """One prediction's verdict. `scores` holds metric name -> value for scored samples."""
+
+    status: SampleStatus
+    scores: Mapping[str, float] = field(default_factory=dict)
+    extracted: str | None = None
+    error: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+class Task(ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    scoring_modes: ClassVar[tuple[str, ...]] = ("robust",)
+    default_scoring: ClassVar[str] = "robust"
+    primary_metric: ClassVar[str] = "accuracy"
+    breakdowns: ClassVar[tuple[str, ...]] = ()
+    protocol_notes: ClassVar[Mapping[str, str]] = {}
+    # `generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
+    # continuations per sample (`loglikelihood_requests`), judged by `score_loglikelihoods`.
+    request_type: ClassVar[str] = GENERATE
+    # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
+    option_help: ClassVar[Mapping[str, str]] = {}
+
+    def configure(self, options: Mapping[str, str]) -> None:
+        """Apply --task-option values before loading; the default accepts none."""
+        check_option_names(self.name, options, self.option_help)
+
+    @abstractmethod
+    def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
+        """All samples of the benchmark, each with language, script and tier set."""
+
+    @abstractmethod
+    def build_request(self, sample: Sample, scoring: str) -> Request:
+        """The chat messages and media the model sees for this sample."""
+
+    @abstractmethod
+    def score(self, sample: Sample, prediction: str, scoring: str) -> Score:
+        """Score one prediction under the given scoring mode."""
+
+    def needs_model(self, sample: Sample, scoring: str) -> bool:
+        """False for samples the chosen protocol leaves out (they are counted, not generated)."""
+        return True
+
+    def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
+        """How this task's open answers are judged under `scoring`; None: the task needs no judge."""
+        return None
+
+    def judge_prompt(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt | None:
+        """The judge's input for one sample, or None where the sample is not judged (e.g. multiple choice)."""
+        return None
+
+    @abstractmethod
+    def prompt_templates(self) -> Mapping[str, str]:
+        """Every template the task can render; their hash goes into the results."""
+
+    def prompts_hash(self) -> str:
+        canonical = json.dumps(dict(self.prompt_templates()), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+    def loglikelihood_requests(self, sample: Sample, scoring: str) -> list[Request]:
+        """For `loglikelihood` tasks: the continuations to score for this sample, in a fixed order."""
+        raise NotImplementedError(f"task {self.name} does not score log-likelihoods")
+
+    def score_loglikelihoods(self, sample: Sample, values: Sequence[float], scoring: str) -> Score:
+        """For `loglikelihood` tasks: the verdict from the values of `loglikelihood_requests`, in order."""
+        raise NotImplementedError(f"task {self.name} does not score log-likelihoods")
+
+    def corpus_metrics(self, scoring: str) -> Sequence[CorpusMetric]:
+        """Metrics computed over each group's segments (BLEU, chrF), beside the per-sample ones."""
+        return ()
+
+    def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
+        """Scorers that run once over all of a task's records after generation (COMET)."""
+        return ()
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "scoring_modes": list(self.scoring_modes),
+            "default_scoring": self.default_scoring,
+        }
+
+
+def check_option_names(task: str, options: Mapping[str, str], known: Mapping[str, str]) -> None:
+    """Reject option keys a task does not have, naming the close matches or the known ones."""
+    for key in options:
+        if key in known:
+            continue
+        if not known:
+            raise TaskConfigError(f"task {task} takes no options (got {key!r})")
+        close = difflib.get_close_matches(key, list(known), n=2)
+        hint = f"did you mean {', '.join(close)}?" if close else f"known: {', '.join(sorted(known))}"
+        raise TaskConfigError(f"task {task} has no option {key!r}; {hint}")

@@ -1,0 +1,116 @@
+"""Loading a benchmark split through `datasets`, from the Hub, a local folder or a bundled sample.
+
+All three go through the same `load_dataset` call, so tests on local parquet exercise the code
+path real runs take. Images are kept encoded: decoding happens per sample in the adapter, where
+a corrupt file fails one sample instead of the whole load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tv_eval.core.task import DatasetIdentity, DataSource, TaskConfigError
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+
+def load_split(
+    dataset_id: str,
+    split: str,
+    source: DataSource,
+    *,
+    sample_dir: Path,
+    required_columns: Sequence[str],
+    image_columns: Sequence[str] = (),
+    config_name: str | None = None,
+) -> tuple[Dataset, DatasetIdentity]:
+    import datasets
+
+    if source.use_sample:
+        location, label, revision = str(sample_dir), "sample", None
+    elif source.data_dir is not None:
+        if not source.data_dir.exists():
+            raise TaskConfigError(f"data directory {source.data_dir} does not exist")
+        location, label, revision = str(source.data_dir), "local", None
+    else:
+        location, label, revision = dataset_id, "hub", source.revision
+    try:
+        dataset = datasets.load_dataset(location, name=config_name, split=split, revision=revision)
+    except (FileNotFoundError, ValueError, ConnectionError, OSError) as error:
+        hint = " (offline? use --data-dir PATH or --sample)" if label == "hub" else ""
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        subset = f" config {config_name!r}" if config_name else ""
+        raise TaskConfigError(
+            f"cannot load {dataset_id}{subset} split {split!r} from {location}{hint}: {first_line}"
+        ) from error
+    missing = [column for column in required_columns if column not in dataset.column_names]
+    if missing:
+        raise TaskConfigError(
+            f"{location} lacks column(s) {', '.join(missing)} required by {dataset_id}; "
+            f"it has {', '.join(dataset.column_names)}"
+        )
+    for column in image_columns:
+        dataset = dataset.cast_column(column, datasets.Image(decode=False))
+    identity = DatasetIdentity(
+        dataset_id=dataset_id,
+        split=split,
+        revision=revision,
+        fingerprint=dataset._fingerprint,
+        source=label if label != "local" else f"local:{location}",
+        num_rows=dataset.num_rows,
+    )
+    return dataset, identity
+
+
+def image_bytes(cell: object, dataset_root: Path | None) -> bytes:
+    """Bytes of an encoded image cell ({'bytes', 'path'}); paths may not leave the dataset root."""
+    if not isinstance(cell, dict):
+        raise ValueError("missing image")
+    data = cell.get("bytes")
+    if data is not None and len(data) == 0:
+        raise ValueError("image is empty (0 bytes)")
+    if data:
+        return data
+    path_text = cell.get("path")
+    if not path_text or dataset_root is None:
+        raise ValueError("missing image")
+    root = dataset_root.resolve()
+    path = (root / path_text).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"image path {path_text!r} escapes the dataset folder")
+    if not path.is_file():
+        raise ValueError(f"image file {path_text!r} not found")
+    data = path.read_bytes()
+    if not data:
+        raise ValueError(f"image file {path_text!r} is empty (0 bytes)")
+    return data
+
+
+def dataset_file(dataset_id: str, relative_path: str, source: DataSource, *, sample_dir: Path) -> Path:
+    """A file the rows point to (a video), from the same source as the rows; it may not leave that source.
+
+    Local folders and bundled samples resolve under their root; the Hub downloads the one file into
+    the Hugging Face cache. A missing file raises ValueError, which the task turns into a sample error.
+    """
+    if not relative_path:
+        raise ValueError("missing file name")
+    if not source.use_sample and source.data_dir is None:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+
+        try:
+            return Path(
+                hf_hub_download(dataset_id, relative_path, repo_type="dataset", revision=source.revision)
+            )
+        except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as error:
+            raise ValueError(f"file {relative_path!r} not available from {dataset_id}") from error
+    root = (sample_dir if source.use_sample else source.data_dir).resolve()  # type: ignore[union-attr]
+    path = (root / relative_path).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"file path {relative_path!r} escapes the dataset folder")
+    if not path.is_file():
+        raise ValueError(f"file {relative_path!r} not found")
+    return path

@@ -1,0 +1,179 @@
+"""The response cache: a crash costs nothing and two models never share answers.
+
+One SQLite file in WAL mode, shared by every run on the machine (several at once: WAL plus a busy
+timeout serialises writers without losing rows). The key is a hash of everything that determines
+a generation: model identity and revision, adapter name and version, dtype, the rendered request
+(text and the content hash of every image) and the generation parameters. Only answers are
+cached, never errors, so a transient failure is retried on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tv_eval.core.types import ContentPart, ImagePart, ModelIdentity, Request, Response, VideoPart
+
+CACHE_DIR_ENV = "TV_EVAL_CACHE_DIR"
+CACHE_FILE = "responses.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS responses (
+    key TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    text TEXT NOT NULL,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    created REAL NOT NULL,
+    writes INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS responses_model ON responses(model);
+"""
+
+
+class CacheError(RuntimeError):
+    """The cache file cannot be opened or written (permissions, disk full, not a database)."""
+
+
+def default_cache_dir() -> Path:
+    """`$TV_EVAL_CACHE_DIR`, else the platform's user cache folder (e.g. ~/.cache/tv-eval)."""
+    configured = os.environ.get(CACHE_DIR_ENV)
+    if configured:
+        return Path(configured)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("tv-eval"))
+
+
+def identity_key(identity: ModelIdentity) -> dict[str, Any]:
+    """The parts of an identity that change what a model says (the device does not)."""
+    return {key: value for key, value in asdict(identity).items() if key != "device"}
+
+
+def _part_key(part: ContentPart) -> dict[str, Any]:
+    """Media by content hash (and a video by its frame count too), text as it is."""
+    if isinstance(part, ImagePart):
+        return {"image": part.image.sha256}
+    if isinstance(part, VideoPart):
+        return {"video": part.video.sha256, "frames": part.num_frames}
+    return {"text": part.text}
+
+
+def request_key(identity: ModelIdentity, request: Request) -> str:
+    rendered = [
+        {
+            "role": message.role,
+            "content": [_part_key(part) for part in message.content],
+        }
+        for message in request.messages
+    ]
+    payload = {
+        "model": identity_key(identity),
+        "messages": rendered,
+        "generation": asdict(request.generation),
+        "continuation": request.continuation,
+    }
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    path: Path
+    entries: int
+    models: Mapping[str, int]
+    size_bytes: int
+    rewritten: int
+
+
+class ResponseCache:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+            self._connection.execute("PRAGMA journal_mode=WAL")
+            self._connection.execute("PRAGMA synchronous=NORMAL")
+            self._connection.execute("PRAGMA busy_timeout=60000")
+            self._connection.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise CacheError(f"cannot open the response cache {path}: {error}") from error
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
+        found: dict[str, Response] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start : start + 500])
+            placeholders = ",".join("?" * len(chunk))
+            rows = self._connection.execute(
+                "SELECT key, text, prompt_tokens, completion_tokens FROM responses "
+                f"WHERE key IN ({placeholders})",
+                chunk,
+            ).fetchall()
+            for key, text, prompt_tokens, completion_tokens in rows:
+                found[key] = Response(
+                    request_id="", text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
+                )
+        return found
+
+    def put_many(self, identity: ModelIdentity, entries: Iterable[tuple[str, Response]]) -> None:
+        """One transaction per batch, so a crash keeps every batch that completed before it."""
+        rows = [
+            (
+                key,
+                identity.model_id,
+                json.dumps(identity_key(identity), sort_keys=True),
+                response.text,
+                response.prompt_tokens,
+                response.completion_tokens,
+                time.time(),
+            )
+            for key, response in entries
+            if response.error is None
+        ]
+        if not rows:
+            return
+        try:
+            with self._connection:
+                self._connection.execute("BEGIN IMMEDIATE")
+                self._connection.executemany(
+                    "INSERT INTO responses"
+                    " (key, model, identity, text, prompt_tokens, completion_tokens, created)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET text=excluded.text, writes=responses.writes + 1",
+                    rows,
+                )
+        except sqlite3.Error as error:
+            raise CacheError(f"cannot write to the response cache {self.path}: {error}") from error
+
+    def stats(self) -> CacheStats:
+        models = dict(
+            self._connection.execute("SELECT model, COUNT(*) FROM responses GROUP BY model").fetchall()
+        )
+        (rewritten,) = self._connection.execute("SELECT COUNT(*) FROM responses WHERE writes > 1").fetchone()
+        size = sum(
+            path.stat().st_size for path in self.path.parent.glob(self.path.name + "*") if path.is_file()
+        )
+        return CacheStats(self.path, sum(models.values()), models, size, rewritten)
+
+    def write_counts(self) -> dict[str, int]:
+        """How often each key was written: 1 everywhere means no generation was ever repeated."""
+        return dict(self._connection.execute("SELECT key, writes FROM responses").fetchall())
+
+    def clear(self, model: str | None = None) -> int:
+        with self._connection:
+            if model is None:
+                cursor = self._connection.execute("DELETE FROM responses")
+            else:
+                cursor = self._connection.execute("DELETE FROM responses WHERE model = ?", (model,))
+        self._connection.execute("VACUUM")
+        return cursor.rowcount
+
+    def close(self) -> None:
+        self._connection.close()

@@ -1,0 +1,128 @@
+"""From a sample and what the model said to a persisted record; from records to results files.
+
+Shared by `run` and `score`, so a re-scored run is written exactly as a fresh one would be.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tv_eval.core.io import atomic_write_json, atomic_write_text
+from tv_eval.core.task import Score, Task
+from tv_eval.core.types import Sample, SampleStatus, ScoredSample
+from tv_eval.data.tiers import TierMap
+from tv_eval.judge.judging import attach_judge
+from tv_eval.report.console import leaderboard_markdown
+from tv_eval.results.aggregation import aggregate_task
+from tv_eval.results.document import build_results, validate_results
+
+
+def score_sample(
+    task: Task,
+    sample: Sample,
+    scoring: str,
+    prompt: str,
+    prediction: str | None,
+    response_error: str | None,
+    verdict: Score | None = None,
+) -> ScoredSample:
+    """The task's verdict, or a counted failure: data errors, model errors and empty answers are
+    recorded with their reason and never scored as if they were answers. `verdict` is given when
+    the task judged the sample itself (log-likelihood tasks); otherwise the task scores `prediction`."""
+    scores: Mapping[str, float] = {}
+    details: Mapping[str, Any] = {}
+    extracted = None
+    if sample.load_error:
+        status, error = SampleStatus.FAILED, sample.load_error
+    elif not task.needs_model(sample, scoring):
+        status, error = SampleStatus.EXCLUDED, None
+    elif response_error is not None or prediction is None:
+        status, error = SampleStatus.FAILED, response_error or "no saved prediction for this sample"
+    elif not prediction.strip() and verdict is None:
+        status, error = SampleStatus.FAILED, "empty prediction"
+    else:
+        verdict = verdict or task.score(sample, prediction, scoring)
+        status, scores, extracted, error = verdict.status, verdict.scores, verdict.extracted, verdict.error
+        details = verdict.details
+    return ScoredSample(
+        sample_id=sample.sample_id,
+        task=sample.task,
+        language=sample.language,
+        tier=sample.tier,
+        status=status,
+        prompt=prompt,
+        prediction=prediction,
+        reference=sample.reference,
+        scores=dict(scores),
+        extracted=extracted,
+        error=error,
+        cluster_id=sample.cluster_id,
+        category=sample.category,
+        question_type=sample.question_type,
+        script=sample.script,
+        country=sample.country,
+        choices=sample.choices,
+        metadata=sample.metadata,
+        source=sample.text or None,
+        details=dict(details),
+    )
+
+
+def split_for_model(
+    task: Task, samples: Sequence[Sample], scoring: str
+) -> tuple[list[Sample], list[ScoredSample]]:
+    """The samples the model must see, and the records of those it never will (bad data, or left
+    out by the scoring protocol), which are final already."""
+    runnable: list[Sample] = []
+    settled: list[ScoredSample] = []
+    for sample in samples:
+        if not sample.load_error and task.needs_model(sample, scoring):
+            runnable.append(sample)
+        else:
+            settled.append(score_sample(task, sample, scoring, "", None, None))
+    return runnable, settled
+
+
+def write_results(
+    run_dir: Path,
+    run_record: Mapping[str, Any],
+    tasks: Mapping[str, Task],
+    records: Mapping[str, Sequence[ScoredSample]],
+    tier_map: TierMap,
+    judge_summary: Mapping[str, Any] | None = None,
+    metric_info: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Aggregate, validate against the schema, and write results.json and leaderboard.md atomically.
+
+    `metric_info` carries what batch scorers (COMET) reported about themselves, per task."""
+    aggregates = {}
+    for name, task in tasks.items():
+        corpus = task.corpus_metrics(run_record["tasks"][name]["scoring"])
+        aggregates[name] = aggregate_task(
+            records[name],
+            tier_map=tier_map,
+            breakdowns=task.breakdowns,
+            seed=int(run_record.get("seed", 0)),
+            corpus_metrics=corpus,
+        )
+        info = {metric.name: metric.describe(records[name]) for metric in corpus} | dict(
+            (metric_info or {}).get(name, {})
+        )
+        if info:
+            aggregates[name]["metric_info"] = info
+    results = attach_judge(build_results(run_record, tasks, aggregates), judge_summary)
+    validate_results(results)
+    atomic_write_json(run_dir / "results.json", results)
+    atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))
+    return results
+
+
+def rewrite_samples(path: Path, records: Mapping[str, Sequence[ScoredSample]]) -> None:
+    """Replace samples.jsonl with the final records once a later stage (COMET, re-scoring) changed them."""
+    lines = [
+        json.dumps(record.to_json(), ensure_ascii=False) for group in records.values() for record in group
+    ]
+    atomic_write_text(path, "".join(line + "\n" for line in lines))

@@ -12,6 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
+    from tv_eval.core.metrics import (
+        Aggregation,
+        IntervalMethod,
+        MetricKind,
+        MetricScale,
+        MetricSpec,
+        MetricSpecError,
+        check_specs,
+        primary_spec,
+    )
     from tv_eval.core.task import (
         LOGLIKELIHOOD,
         DatasetIdentity,
@@ -78,6 +88,14 @@ if TYPE_CHECKING:
     )
 
 _SOURCES: dict[str, str] = {
+    "Aggregation": "tv_eval.core.metrics",
+    "IntervalMethod": "tv_eval.core.metrics",
+    "MetricKind": "tv_eval.core.metrics",
+    "MetricScale": "tv_eval.core.metrics",
+    "MetricSpec": "tv_eval.core.metrics",
+    "MetricSpecError": "tv_eval.core.metrics",
+    "check_specs": "tv_eval.core.metrics",
+    "primary_spec": "tv_eval.core.metrics",
     "AdapterSettings": "tv_eval.core.adapter",
     "BatchCallback": "tv_eval.core.adapter",
     "ModelAdapter": "tv_eval.core.adapter",
@@ -153,6 +171,7 @@ __all__ = [
     "METRIC_OPTIONS",
     "SHAPES",
     "AdapterSettings",
+    "Aggregation",
     "BatchCallback",
     "BatchScorer",
     "CometScorer",
@@ -162,11 +181,16 @@ __all__ = [
     "GenerationParams",
     "ImageInput",
     "ImagePart",
+    "IntervalMethod",
     "JudgePrompt",
     "JudgeProtocol",
     "LoadedTask",
     "Message",
+    "MetricKind",
+    "MetricScale",
     "MetricSelection",
+    "MetricSpec",
+    "MetricSpecError",
     "ModelAdapter",
     "ModelIdentity",
     "ModelLoadError",
@@ -187,6 +211,7 @@ __all__ = [
     "VideoPart",
     "check_option_names",
     "check_prompt_template",
+    "check_specs",
     "check_tokenizers",
     "clean_hypothesis",
     "dataset_file",
@@ -204,6 +229,7 @@ __all__ = [
     "normalize_language",
     "parse_answer_with_options",
     "parse_list",
+    "primary_spec",
     "read_task_config",
     "shape_image",
     "translation_request",

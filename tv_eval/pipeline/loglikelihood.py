@@ -10,14 +10,15 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tv_eval.core.io import JsonlAppender
 from tv_eval.core.types import Request, Sample, ScoredSample
 from tv_eval.pipeline.records import score_sample, split_for_model
+from tv_eval.results.samples_file import SamplesAppender
 
 if TYPE_CHECKING:
     from tv_eval.core.task import Task
     from tv_eval.pipeline.generation import CachedGeneration
-    from tv_eval.pipeline.runner import PreparedTask, ProgressHandle
+    from tv_eval.pipeline.preparation import PreparedTask
+    from tv_eval.pipeline.runner import ProgressHandle
 
 UNSCORABLE = "log-likelihood could not be computed (request not renderable, too long or out of memory)"
 
@@ -25,14 +26,14 @@ UNSCORABLE = "log-likelihood could not be computed (request not renderable, too 
 def evaluate_loglikelihood_task(
     prepared: PreparedTask,
     generation: CachedGeneration,
-    writer: JsonlAppender,
+    writer: SamplesAppender,
     chunk_size: int,
     progress: ProgressHandle,
 ) -> list[ScoredSample]:
     """Score in chunks of samples and persist each chunk's records before starting the next."""
     task, scoring = prepared.task, prepared.scoring
     runnable, records = split_for_model(task, prepared.samples, scoring)
-    writer.write_batch(record.to_json() for record in records)
+    writer.write(records)
     for start in range(0, len(runnable), chunk_size):
         chunk = runnable[start : start + chunk_size]
         per_sample = [task.loglikelihood_requests(sample, scoring) for sample in chunk]
@@ -43,7 +44,7 @@ def evaluate_loglikelihood_task(
             sample_values = values[offset : offset + len(requests)]
             offset += len(requests)
             chunk_records.append(_record(task, sample, scoring, requests, sample_values))
-        writer.write_batch(record.to_json() for record in chunk_records)
+        writer.write(chunk_records)
         records.extend(chunk_records)
         progress.advance(len(chunk))
     progress.close()

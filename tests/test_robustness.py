@@ -236,7 +236,7 @@ def test_tokens_never_reach_outputs_and_remote_code_is_off(tmp_path: Path, tv_ev
     assert result.returncode == 0, result.stderr
     (run_dir,) = (tmp_path / "out").iterdir()
     run = json.loads((run_dir / "run.json").read_text())
-    assert run["arguments"]["trust_remote_code"] is False
+    assert run["config"]["trust_remote_code"] is False
     for path in run_dir.iterdir():
         assert token not in path.read_text(), path
     assert token not in result.stdout + result.stderr

@@ -32,7 +32,9 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) ->
     return run_dir
 
 
-def test_score_with_a_tier_map_rewrites_stored_tiers(sample_run: Path, tv_eval_cache: Path, tmp_path: Path) -> None:
+def test_score_with_a_tier_map_rewrites_stored_tiers(
+    sample_run: Path, tv_eval_cache: Path, tmp_path: Path
+) -> None:
     tier_map = tmp_path / "tiers.toml"
     tier_map.write_text(TIER_MAP, encoding="utf-8")
     baseline, candidate = tmp_path / "baseline", tmp_path / "candidate"

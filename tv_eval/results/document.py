@@ -95,9 +95,10 @@ class TaskJudge(_Strict):
 
 
 def _facets_schema(schema: dict[str, Any]) -> None:
-    """Only `by_<facet>` keys may be added to a task block, each a grouped metrics block."""
+    """Only `by_<facet>` keys may be added to a task block, each a grouped metrics block (in JSON
+    Schema a pattern also applies to declared properties, hence by_language's exception)."""
     extra = schema.pop("additionalProperties")
-    schema["patternProperties"] = {f"^{FACET_PREFIX}": extra}
+    schema["patternProperties"] = {f"^{FACET_PREFIX}(?!language$)": extra}
     schema["additionalProperties"] = False
 
 

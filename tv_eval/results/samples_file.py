@@ -46,10 +46,17 @@ def write_samples(run_dir: Path, records: Mapping[str, Sequence[ScoredSample]]) 
     io.atomic_write_text(run_dir / SAMPLES_FILE, "".join(lines))
 
 
+class SampleRecordError(ValueError):
+    """A samples.jsonl line that is not a scored record."""
+
+
 def read_samples(path: Path) -> Iterator[ScoredSample]:
     """The records of a samples.jsonl; a last line cut off by a crash is skipped."""
-    for raw in io.read_jsonl(path):
-        yield ScoredSample.from_json(raw)
+    for line_number, raw in enumerate(io.read_jsonl(path), start=1):
+        try:
+            yield ScoredSample.from_json(raw)
+        except (KeyError, TypeError, ValueError) as error:
+            raise SampleRecordError(f"{path} line {line_number} is not a sample record: {error}") from error
 
 
 def load_finished_records(run_dir: Path) -> dict[tuple[str, str], ScoredSample]:

@@ -24,6 +24,7 @@ from tv_eval.cli.options import (
     JudgePricesOption,
     config_errors,
     judge_options,
+    show_results,
 )
 
 
@@ -46,8 +47,6 @@ def score(
     the run's results. The evaluated model is never loaded."""
     from tv_eval.pipeline.judge_stage import SavedRunError, judge_config, judge_saved_run
     from tv_eval.pipeline.rescoring import rescore_run
-    from tv_eval.pipeline.run_directory import SMOKE_NOTICE
-    from tv_eval.report.console import render_console
 
     options = judge_options(judge, judge_base_url, judge_api_key_file, judge_prices, judge_cache, concurrency)
     try:
@@ -58,7 +57,7 @@ def score(
             results = judge_saved_run(run_dir, judge_config(options, device, 0)).results
     except (*config_errors(), SavedRunError) as error:
         fail(str(error))
-    render_console(results.to_json(), stdout, notice=SMOKE_NOTICE if results.smoke_run else None)
+    show_results(results)
     stdout.print(f"run directory: {run_dir}")
 
 
@@ -93,8 +92,6 @@ def report(
 ) -> None:
     """Re-render the tables of a finished run from its results.json."""
     from tv_eval.core.io import read_json
-    from tv_eval.pipeline.run_directory import SMOKE_NOTICE
-    from tv_eval.report.console import render_console
     from tv_eval.results.document import ResultsSchemaError, validate_results
 
     path = run_dir / "results.json"
@@ -106,7 +103,7 @@ def report(
         fail(f"{path}: {error}")
     except ValueError as error:
         fail(f"{path} is not valid JSON: {error}")
-    render_console(results.to_json(), stdout, notice=SMOKE_NOTICE if results.smoke_run else None)
+    show_results(results)
 
 
 # Commands on finished runs and maintenance live in their own modules and register themselves on

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tv_eval.cli.common import fail
+from tv_eval.cli.common import fail, stdout
 
 if TYPE_CHECKING:
     from tv_eval.data.tiers import TierMap
+    from tv_eval.results.document import ResultsDocument
     from tv_eval.results.run_document import JudgeOptions
 
 JudgeOption = Annotated[
@@ -91,3 +92,11 @@ def config_errors() -> tuple[type[Exception], ...]:
         ResultsSchemaError,
         JudgeConfigError,
     )
+
+
+def show_results(results: ResultsDocument) -> None:
+    """The console tables of a results document, under the smoke-run notice where it applies."""
+    from tv_eval.pipeline.run_directory import SMOKE_NOTICE
+    from tv_eval.report.console import render_console
+
+    render_console(results.to_json(), stdout, notice=SMOKE_NOTICE if results.smoke_run else None)

@@ -24,6 +24,7 @@ from tv_eval.cli.options import (
     judge_options,
     load_tiers,
     resolve_tiers,
+    show_results,
 )
 
 if TYPE_CHECKING:
@@ -198,10 +199,8 @@ def _check_failure_rate(results: ResultsDocument, max_failure_rate: float) -> No
 def execute(config: RunConfig, tier_map: TierMap) -> None:
     """Run, print the tables, and exit 1 when more samples failed than the run allows."""
     from tv_eval.cli.progress import RichProgress
-    from tv_eval.pipeline.run_directory import SMOKE_NOTICE
     from tv_eval.pipeline.runner import RunInterrupted
     from tv_eval.pipeline.runner import run as run_evaluation
-    from tv_eval.report.console import render_console
 
     try:
         outcome = run_evaluation(config, tier_map, progress_factory=RichProgress)
@@ -216,9 +215,7 @@ def execute(config: RunConfig, tier_map: TierMap) -> None:
             + "; fix it and rerun with --resume",
             code=1,
         )
-    render_console(
-        outcome.results.to_json(), stdout, notice=SMOKE_NOTICE if outcome.results.smoke_run else None
-    )
+    show_results(outcome.results)
     stdout.print(
         f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
     )

@@ -1,7 +1,7 @@
 """The HTML leaderboard rendered by headless Chromium: tables, plots and sorting as a reader gets them.
 
-Chromium (Debian packages `chromium` and `chromium-driver`, installed by `make test` through .ci/browser) loads the page from
-disk with networking disabled; assertions read the DOM after scripts ran (`--dump-dom`), and a
+Chromium (Debian packages `chromium` and `chromium-driver`, installed by `make test` through
+.ci/browser) loads the page from disk with networking disabled; assertions read the DOM after scripts ran (`--dump-dom`), and a
 screenshot is kept in test-artifacts/leaderboard.png.
 """
 
@@ -44,7 +44,7 @@ def _chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver (make test does this: .ci/browser)")
+    pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver (see .ci/browser)")
 
 
 def _chromium_run(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -1,8 +1,8 @@
 """The HTML leaderboard rendered by headless Chromium: tables, plots and sorting as a reader gets them.
 
 Chromium (Debian packages `chromium` and `chromium-driver`, installed by `make test` through
-.ci/browser) loads the page from disk with networking disabled; assertions read the DOM after scripts ran (`--dump-dom`), and a
-screenshot is kept in test-artifacts/leaderboard.png.
+.ci/browser) loads the page from disk with networking disabled; assertions read the DOM after
+scripts ran (`--dump-dom`), and a screenshot is kept in test-artifacts/leaderboard.png.
 """
 
 from __future__ import annotations

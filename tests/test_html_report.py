@@ -2,7 +2,8 @@
 
 Chromium (Debian packages `chromium` and `chromium-driver`, installed by `make test` through
 .ci/browser) loads the page from disk with networking disabled; assertions read the DOM after
-scripts ran (`--dump-dom`), and a screenshot is kept in test-artifacts/leaderboard.png.
+scripts ran (`--dump-dom`) or, through chromedriver, the text as laid out on screen, and the
+screenshot taken then is kept in test-artifacts/leaderboard.png.
 """
 
 from __future__ import annotations
@@ -185,7 +186,7 @@ class _Browser:
     def __init__(self, profile: Path, width: int, height: int) -> None:
         driver = shutil.which("chromedriver")
         if driver is None:
-            pytest.fail("chromedriver is needed: apt-get install chromium-driver (.ci/run does this)")
+            pytest.fail("chromedriver is needed: apt-get install chromium-driver (see .ci/browser)")
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]

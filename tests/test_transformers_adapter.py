@@ -13,7 +13,6 @@ from PIL import Image
 
 from model_adapters.aliases import ALIASES
 from model_adapters.tiny_random import (
-    CACHE_ENV_VAR,
     TINY_MODEL_NAME,
     TINY_MODEL_REVISION,
     TinyRandomAdapter,
@@ -22,6 +21,7 @@ from model_adapters.tiny_random import (
 )
 from model_adapters.transformers_adapter import TransformersAdapter, resolve_dtype
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
+from tv_eval.core.cache_root import CACHE_DIR_ENV
 from tv_eval.core.registry import load_adapter_class, resolve_model
 from tv_eval.core.types import (
     GenerationParams,
@@ -124,7 +124,7 @@ def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def adapter(tiny_cache: Path) -> Iterator[TinyRandomAdapter]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV_VAR, str(tiny_cache))
+        patch.setenv(CACHE_DIR_ENV, str(tiny_cache))
         loaded = TinyRandomAdapter(AdapterSettings(model_id="tiny-random", batch_size=8))
     yield loaded
     loaded.close()
@@ -158,7 +158,7 @@ def test_tiny_model_rebuilds_identically(tmp_path: Path, tiny_cache: Path) -> No
 
 
 def test_tiny_model_path_uses_cache_env(monkeypatch: pytest.MonkeyPatch, tiny_cache: Path) -> None:
-    monkeypatch.setenv(CACHE_ENV_VAR, str(tiny_cache))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tiny_cache))
     assert tiny_model_path() == tiny_cache / "models" / f"{TINY_MODEL_NAME}-{TINY_MODEL_REVISION}"
 
 

@@ -126,3 +126,12 @@ def test_file_digests_are_read_once_until_the_file_changes(
     assert cache.file_digest(weights) != first
     assert len(reads) == 2
     cache.close()
+
+
+def test_fingerprint_without_a_writable_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    folder = write_folder(tmp_path / "a", ["What is this?"])
+    expected = content_fingerprint(folder)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("TV_EVAL_CACHE_DIR", str(blocked))
+    assert content_fingerprint(folder) == expected

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tv_eval.core.cache_root import cache_root
-from tv_eval.core.store import SqliteStore
+from tv_eval.core.store import CacheError, SqliteStore
 
 DIGEST_FILE = "digests.sqlite"
 _SCHEMA = """
@@ -73,15 +73,22 @@ class DigestCache:
 def files_digest(root: Path, files: Iterable[Path], cache: DigestCache | None = None) -> str:
     """One digest over files under `root`: their paths relative to it and their bytes, so a copy of
     the same files elsewhere (other path, other times) has the same digest and one changed byte
-    changes it."""
-    owned = cache is None
-    digests = cache or DigestCache()
+    changes it. Without a usable digest cache (read-only cache folder) every file is read."""
+    digests = cache or _open_default()
     try:
         digest = hashlib.sha256()
         for path in sorted(files, key=lambda item: item.relative_to(root).as_posix()):
+            file_digest = digests.file_digest(path) if digests else _read_digest(path.resolve())
             digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
-            digest.update(digests.file_digest(path).encode("ascii") + b"\n")
+            digest.update(file_digest.encode("ascii") + b"\n")
         return digest.hexdigest()
     finally:
-        if owned:
+        if cache is None and digests is not None:
             digests.close()
+
+
+def _open_default() -> DigestCache | None:
+    try:
+        return DigestCache()
+    except CacheError:
+        return None

@@ -19,7 +19,7 @@ from model_adapters.tiny_random import (
     build_tiny_model,
     tiny_model_path,
 )
-from model_adapters.transformers_adapter import TransformersAdapter, resolve_dtype
+from model_adapters.transformers_adapter import TransformersAdapter
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
 from tv_eval.core.cache_root import CACHE_DIR_ENV
 from tv_eval.core.registry import load_adapter_class, resolve_model
@@ -364,6 +364,8 @@ def test_local_path_loads_through_the_generic_adapter(tiny_cache: Path) -> None:
     )
     try:
         assert generic.identity.model_id == str(path) and generic.identity.adapter == "transformers"
+        assert generic.identity.revision == TransformersAdapter.cache_identity(generic.settings).revision
+        assert str(generic.identity.revision).startswith("sha256:")
         assert generic.generate([image_request("r", QUESTIONS[0], 1)])[0].error is None
     finally:
         generic.close()
@@ -374,33 +376,3 @@ def test_missing_model_is_a_load_error(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "empty-dir").mkdir()
     with pytest.raises(ModelLoadError, match="cannot load"):
         TransformersAdapter(AdapterSettings(model_id=str(tmp_path / "empty-dir"), device="cpu"))
-
-
-@pytest.mark.parametrize(
-    ("requested", "default", "device", "bf16", "expected"),
-    [
-        ("auto", None, "cpu", False, "float32"),
-        ("auto", "bfloat16", "cpu", False, "float32"),
-        ("bfloat16", None, "cpu", False, "bfloat16"),
-        ("float16", "bfloat16", "cuda", True, "float16"),
-        ("auto", None, "cuda", True, "bfloat16"),
-        ("auto", None, "cuda", False, "float16"),
-        ("auto", "bfloat16", "cuda", False, "float16"),
-        ("auto", "float32", "cuda", True, "float32"),
-    ],
-)
-def test_dtype_resolution(
-    monkeypatch: pytest.MonkeyPatch,
-    requested: str,
-    default: str | None,
-    device: str,
-    bf16: bool,
-    expected: str,
-) -> None:
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16)
-    assert resolve_dtype(requested, default, device) == expected
-
-
-def test_unknown_dtype_is_rejected() -> None:
-    with pytest.raises(ModelLoadError, match="unsupported dtype"):
-        resolve_dtype("int3", None, "cpu")

@@ -159,3 +159,20 @@ def test_local_digest_ignores_trainer_state_and_hidden_files(tmp_path: Path) -> 
 def test_revision_on_a_local_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="local folder"):
         TransformersAdapter.resolve_revision(AdapterSettings(model_id=str(tmp_path), revision="main"))
+
+
+def test_data_revision_with_the_bundled_sample_stops_the_run(tmp_path: Path) -> None:
+    args = ["run", "--model", "tiny-random", "--tasks", "alm_bench", "--sample", "--data-revision", "v2"]
+    result = run_cli([*args, "--output-dir", str(tmp_path / "out")], tmp_path / "cache")
+    assert result.returncode == 2, result.stderr
+    assert "--data-revision v2 applies to Hub datasets" in result.stderr
+
+
+def test_revision_on_a_local_checkpoint_stops_the_run(tmp_path: Path) -> None:
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.mkdir()
+    (checkpoint / "config.json").write_text("{}")
+    args = ["run", "--model", f"hf:{checkpoint}", "--revision", "main", "--tasks", "alm_bench", "--sample"]
+    result = run_cli([*args, "--output-dir", str(tmp_path / "out")], tmp_path / "cache")
+    assert result.returncode == 2, result.stderr
+    assert "does not apply to the local folder" in result.stderr

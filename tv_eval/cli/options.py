@@ -73,11 +73,11 @@ def resolve_tiers(requested: tuple[str, ...], tier_map: TierMap) -> list[str]:
 def config_errors() -> tuple[type[Exception], ...]:
     from tv_eval.core.adapter import ModelLoadError
     from tv_eval.core.registry import RegistryError
+    from tv_eval.core.store import CacheError
     from tv_eval.core.task import TaskConfigError
     from tv_eval.data.languages import UnknownLanguageError
     from tv_eval.data.tiers import TierMapError
     from tv_eval.judge.judging import JudgeConfigError
-    from tv_eval.pipeline.cache import CacheError
     from tv_eval.pipeline.preparation import RunConfigError
     from tv_eval.results.document import ResultsSchemaError
 

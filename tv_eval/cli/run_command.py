@@ -83,6 +83,13 @@ ConcurrencyOption = Annotated[
 FramesOption = Annotated[
     int | None, typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's).")
 ]
+RevisionOption = Annotated[
+    str | None,
+    typer.Option(help="Model revision on the Hub (branch, tag or commit; default: main's commit now)."),
+]
+DataRevisionOption = Annotated[
+    str | None, typer.Option(help="Dataset revision on the Hub (branch, tag or commit).")
+]
 TaskOptionOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -151,6 +158,8 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
         api_key_file=options["api_key_file"],
         concurrency=options["concurrency"],
         video_frames=options["video_frames"],
+        revision=options["revision"],
+        data_revision=options["data_revision"],
         judge=judge_options(
             options["judge"],
             options["judge_base_url"],
@@ -248,6 +257,8 @@ def run(
     api_key_file: KeyFileOption = None,
     concurrency: ConcurrencyOption = None,
     video_frames: FramesOption = None,
+    revision: RevisionOption = None,
+    data_revision: DataRevisionOption = None,
     judge: JudgeOption = None,
     judge_base_url: JudgeBaseUrlOption = None,
     judge_api_key_file: JudgeKeyFileOption = None,

@@ -100,7 +100,10 @@ def _prepare_task(
     options = effective_task_options(task, config, model_options)
     task.configure(options)
     scoring = checked_scoring(task, config.scoring or task.default_scoring)
-    loaded = task.load(DataSource(use_sample=config.use_sample, data_dir=config.data_dir), tier_map)
+    loaded = task.load(
+        DataSource(use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision),
+        tier_map,
+    )
     samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
     if not samples:
         wanted = ", ".join([*config.languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"

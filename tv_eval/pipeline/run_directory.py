@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tv_eval.core.cache_root import cache_root
 from tv_eval.core.registry import ModelSpec
 from tv_eval.core.types import ModelIdentity
 from tv_eval.data.tiers import TierMap
-from tv_eval.pipeline.cache import default_cache_dir
 from tv_eval.pipeline.preparation import PreparedTask, RunConfigError
 from tv_eval.pipeline.run_record import environment_record
 from tv_eval.results.document import DatasetRecord
@@ -77,7 +77,7 @@ def new_run_record(
         task_options={item.task.name: dict(item.options) for item in prepared},
         seed=config.seed,
         tier_map=tier_map.name,
-        cache=str(config.cache_dir or default_cache_dir()) if config.use_cache else None,
+        cache=str(config.cache_dir or cache_root()) if config.use_cache else None,
         environment=environment_record(),
     )
     if config.resume_dir is not None:

@@ -17,12 +17,13 @@ from typing import Any
 
 from tv_eval.core import registry
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter
+from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import atomic_write_json
 from tv_eval.core.task import LOGLIKELIHOOD
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import TaskToJudge, load_prices, resolve_judge, run_judge_stage
-from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache, default_cache_dir
+from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_config
 from tv_eval.pipeline.loglikelihood import evaluate_loglikelihood_task
@@ -126,6 +127,7 @@ def _check_before_loading(config: RunConfig) -> _Model:
         seed=config.seed,
         trust_remote_code=config.trust_remote_code,
         extra_options=config.adapter_options,
+        revision=config.revision,
     )
     adapter_class.preflight(settings)
     if config.judge is not None:
@@ -192,9 +194,7 @@ def run(
     run_dir = start_run_dir(config, model.spec.name)
     record = new_run_record(run_dir, config, model.spec, identity, prepared, tier_map)
     atomic_write_json(run_dir / RUN_FILE, record.to_json())
-    cache = (
-        ResponseCache((config.cache_dir or default_cache_dir()) / CACHE_FILE) if config.use_cache else None
-    )
+    cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
     generation = CachedGeneration(lambda: model.adapter_class(model.settings), identity, cache)
     try:
         records = _generate_all(

@@ -58,6 +58,8 @@ class RunConfig(BaseModel):
     api_key_file: Path | None = None
     concurrency: int | None = Field(default=None, ge=1)
     video_frames: int | None = Field(default=None, ge=1)
+    revision: str | None = None
+    data_revision: str | None = None
     judge: JudgeOptions | None = None
     task_options: dict[str, dict[str, str]] = Field(default_factory=dict)
     max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)

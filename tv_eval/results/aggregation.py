@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import MetricValue, SampleStatus, ScoredSample
 from tv_eval.data.languages import language_info
 from tv_eval.data.tiers import TIER_GROUP_ORDER, TierMap
@@ -72,8 +73,14 @@ def macro_value(
     return MetricValue(value=value, n=len(scored), ci95=interval)
 
 
-def _metric_names(records: Iterable[ScoredSample]) -> list[str]:
-    return sorted({name for record in records for name in record.scores})
+def _metric_names(
+    records: Iterable[ScoredSample], specs: Sequence[MetricSpec], corpus: Sequence[CorpusMetric]
+) -> list[str]:
+    """The segment metrics to average: every declared one (shown with n = 0 where no record carries
+    it, e.g. a scorer that failed), and any other score the records carry."""
+    declared = {spec.name for spec in specs if spec.kind is MetricKind.SEGMENT}
+    carried = {name for record in records for name in record.scores}
+    return sorted((declared | carried) - {metric.name for metric in corpus})
 
 
 def _metrics_block(
@@ -110,13 +117,15 @@ def aggregate_task(
     seed: int = 0,
     n_resamples: int = DEFAULT_RESAMPLES,
     corpus_metrics: Sequence[CorpusMetric] = (),
+    specs: Sequence[MetricSpec] = (),
 ) -> dict[str, Any]:
     """The `tasks.<task>` block of results.json (minus task metadata the runner adds).
 
-    Per-sample metrics (from each record's `scores`) are micro means; `corpus_metrics` are scored on
-    each group's summed segment statistics. Both get the same groups, macro variants and intervals.
+    Per-sample metrics (from each record's `scores`, and every declared segment spec) are micro
+    means; `corpus_metrics` are scored on each group's summed segment statistics. Both get the same
+    groups, macro variants and intervals.
     """
-    metrics = _metric_names(records)
+    metrics = _metric_names(records, specs, corpus_metrics)
     tier_of = {language: tier_map.tier_of(language) for language in {record.language for record in records}}
     tables = [SegmentTable.build(metric, records) for metric in corpus_metrics]
     options: dict[str, Any] = {"seed": seed, "n_resamples": n_resamples, "corpus": tables}

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
+from tv_eval.core.metrics import MetricKind, MetricScale, MetricSpec
 from tv_eval.core.task import TaskConfigError
 from tv_eval.core.types import ScoredSample
 from tv_eval.scoring.corpus_metrics import CorpusMetric
@@ -63,6 +64,35 @@ def check_tokenizers(languages: Sequence[str], override: str | None = None) -> N
                 __import__(module)
             except ImportError as error:
                 raise TaskConfigError(f"BLEU tokenizer {tokenizer} is not installed: {hint}") from error
+
+
+DESCRIPTIONS = {
+    "bleu": "corpus BLEU (sacrebleu), tokenizer by target language",
+    "chrf": "corpus chrF (sacrebleu): character 6-grams, beta 2",
+    "chrf++": "corpus chrF++ (sacrebleu): chrF plus word bigrams",
+}
+
+
+def corpus_spec(
+    name: str, bleu_tokenizer_override: str | None = None, *, primary: bool = False
+) -> MetricSpec:
+    """The spec of a sacrebleu metric; its params let a reader of saved segments recompute it."""
+    if name not in METRIC_NAMES:
+        raise TaskConfigError(f"unknown sacrebleu metric {name!r}; known: {', '.join(METRIC_NAMES)}")
+    params = {"bleu_tokenizer": bleu_tokenizer_override} if name == "bleu" and bleu_tokenizer_override else {}
+    return MetricSpec(
+        name,
+        MetricKind.CORPUS,
+        MetricScale.PERCENT,
+        primary=primary,
+        description=DESCRIPTIONS[name],
+        params=params,
+    )
+
+
+def corpus_metric_of(spec: MetricSpec) -> SacrebleuMetric:
+    """The metric a corpus spec declares, as `corpus_spec` wrote it."""
+    return SacrebleuMetric(spec.name, spec.params.get("bleu_tokenizer"))
 
 
 def _hypothesis(record: ScoredSample) -> str:

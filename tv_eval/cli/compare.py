@@ -183,10 +183,18 @@ def compare(
     allow_missing: Annotated[
         bool, typer.Option("--allow-missing", help="Do not fail groups the candidate did not evaluate.")
     ] = False,
+    allow_untested: Annotated[
+        bool,
+        typer.Option(
+            "--allow-untested",
+            help="Do not fail groups with nothing comparable (no sample has the metric in either run).",
+        ),
+    ] = False,
 ) -> None:
     """Regression gate: paired bootstrap per group; exit 0 pass, 1 regression, 2 unusable input."""
-    from tv_eval.analysis.gate import changes_table, evaluate
+    from tv_eval.analysis.gate import evaluate
     from tv_eval.analysis.gate_config import UnusableInput, build_config, load_gate_config
+    from tv_eval.analysis.sample_changes import changes_table
     from tv_eval.core.io import atomic_write_text
     from tv_eval.report.gate_markdown import gate_markdown
     from tv_eval.report.tables import print_table
@@ -208,6 +216,7 @@ def compare(
                 "n_resamples": resamples,
                 "seed": seed,
                 "allow_missing": True if allow_missing else None,
+                "allow_untested": True if allow_untested else None,
             },
         )
     except UnusableInput as error:

@@ -14,46 +14,17 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.run_factory import synthetic_records, write_run
-from tests.translation_fixtures import real_lines
+from tests.translation_fixtures import drop_words, translation_records
 from tv_eval.analysis.gate import evaluate
 from tv_eval.analysis.gate_config import GateConfig
 from tv_eval.core.metrics import MetricKind, MetricSpec, segment_metric
 from tv_eval.core.types import SampleStatus, ScoredSample
-from tv_eval.data.tiers import joshi_tier_map
 from tv_eval.results.run_loading import load_run
 from tv_eval.scoring.sacrebleu_metrics import corpus_spec
 
 LINES = 30
 BLEU_PRIMARY = {"metrics": (corpus_spec("bleu", primary=True), corpus_spec("chrf"))}
 XCOMET_PRIMARY = {"metrics": (segment_metric("xcomet", primary=True), corpus_spec("bleu"))}
-
-
-def _drop_words(text: str, every: int) -> str:
-    return " ".join(word for index, word in enumerate(text.split()) if index % every != every - 1)
-
-
-def translation_records(every: int = 4) -> list[ScoredSample]:
-    """One record per (line, language); a line's languages share its image (cluster)."""
-    tiers = joshi_tier_map()
-    records = []
-    for language in ("de", "fr", "cs"):
-        for line, reference in enumerate(real_lines("test_2016_flickr", language, LINES)):
-            hypothesis = _drop_words(reference, every)
-            records.append(
-                ScoredSample(
-                    sample_id=f"test_2016_flickr:{line:05d}:{language}",
-                    task="multi30k",
-                    language=language,
-                    tier=tiers.tier_of(language),
-                    status=SampleStatus.SCORED,
-                    prompt=f"translate line {line}",
-                    prediction=hypothesis,
-                    reference=reference,
-                    extracted=hypothesis,
-                    cluster_id=f"test_2016_flickr:{line:05d}",
-                )
-            )
-    return records
 
 
 def _failed(record: ScoredSample) -> ScoredSample:
@@ -100,7 +71,7 @@ def test_identical_bleu_runs_pass_with_the_corpus_value(tmp_path: Path, tv_eval_
 
 def test_a_bleu_drop_in_one_language_is_named_and_paired_on_the_same_segments(tmp_path: Path) -> None:
     records = translation_records()
-    worse = [replace(r, extracted=_drop_words(r.reference, 2)) if r.language == "fr" else r for r in records]
+    worse = [replace(r, extracted=drop_words(r.reference, 2)) if r.language == "fr" else r for r in records]
     baseline = load_run(_run(tmp_path / "baseline", records, BLEU_PRIMARY))
     candidate = load_run(_run(tmp_path / "candidate", worse, BLEU_PRIMARY))
     report = evaluate(baseline, candidate, GateConfig(n_resamples=300))

@@ -45,6 +45,15 @@ class Difference:
         return self.interval is not None and (self.interval[0] > 0 or self.interval[1] < 0)
 
 
+@dataclass(frozen=True)
+class Resampling:
+    """How an interval is drawn: its confidence level, the number of resamples and the seed."""
+
+    confidence: float
+    n_resamples: int
+    seed: int
+
+
 def paired_difference(
     differences: Sequence[float],
     clusters: Sequence[str],

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from tv_eval.analysis.compatibility import check_compatible
-from tv_eval.analysis.contrasts import Difference
+from tv_eval.analysis.contrasts import Difference, Resampling
 from tv_eval.analysis.gate_config import EXIT_PASS, EXIT_REGRESSION, GateConfig
-from tv_eval.analysis.gate_measures import Measurement, PairedMeasure, Resampling, paired_measure
+from tv_eval.analysis.gate_measures import Measurement, PairedMeasure, paired_measure
 from tv_eval.analysis.pairing import Pairing
 from tv_eval.analysis.sample_changes import SampleChange, sample_changes
 from tv_eval.analysis.tables import Cell, ReportTable

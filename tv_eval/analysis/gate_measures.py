@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tv_eval.analysis.contrasts import Difference, paired_corpus_difference, paired_difference
+from tv_eval.analysis.contrasts import Difference, Resampling, paired_corpus_difference, paired_difference
 from tv_eval.analysis.pairing import PairedSegments, Pairing, pair_scores, pair_segments
 from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import ScoredSample
@@ -28,13 +28,6 @@ class Measurement:
     baseline: float
     candidate: float
     difference: Difference
-
-
-@dataclass(frozen=True)
-class Resampling:
-    confidence: float
-    n_resamples: int
-    seed: int
 
 
 def _scaled(difference: Difference, factor: float) -> Difference:

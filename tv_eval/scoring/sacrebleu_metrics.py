@@ -102,8 +102,6 @@ def _hypothesis(record: ScoredSample) -> str:
 class SacrebleuMetric(CorpusMetric):
     """One of BLEU, chrF (character 6-grams, beta 2) or chrF++ (plus word bigrams), sacrebleu defaults."""
 
-    scale = "0-100"
-
     def __init__(self, name: str, bleu_tokenizer_override: str | None = None) -> None:
         if name not in METRIC_NAMES:
             raise TaskConfigError(f"unknown sacrebleu metric {name!r}; known: {', '.join(METRIC_NAMES)}")
@@ -141,7 +139,7 @@ class SacrebleuMetric(CorpusMetric):
         return float(self._scorer._compute_score_from_stats([float(value) for value in totals]).score)
 
     def describe(self, records: Sequence[ScoredSample]) -> dict[str, Any]:
-        """Kind, scale and the sacrebleu signature of each language's computation."""
+        """The sacrebleu signature of each language's computation (kind and scale are in the spec)."""
         signatures: dict[str, str] = {}
         for record in records:
             if record.language in signatures or not self.applies(record):
@@ -151,8 +149,6 @@ class SacrebleuMetric(CorpusMetric):
             signatures[record.language] = metric.get_signature().format()
         distinct = sorted(set(signatures.values()))
         return {
-            "kind": "corpus",
-            "scale": self.scale,
             "implementation": f"sacrebleu {version('sacrebleu')}",
             "signature": distinct[0] if len(distinct) == 1 else "; ".join(distinct),
             "signatures": dict(sorted(signatures.items())),

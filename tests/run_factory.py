@@ -81,6 +81,34 @@ def task_specs(overrides: Mapping[str, Any]) -> tuple[MetricSpec, ...]:
     return (segment_metric(overrides.get("primary_metric", "accuracy"), primary=True),)
 
 
+def _task_entry(task: str, size: int, task_overrides: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The task's run.json entry and a stand-in task object declaring its metric specs."""
+    overrides = dict(task_overrides)
+    specs = task_specs(overrides)
+    overrides.pop("primary_metric", None)
+    overrides.pop("metrics", None)
+    dataset = {
+        "dataset_id": "MBZUAI/ALM-Bench",
+        "split": "test",
+        "revision": "r1",
+        "fingerprint": "f1",
+        "source": "hub",
+        "num_rows": size,
+        **overrides.pop("dataset", {}),
+    }
+    entry = {
+        "scoring": "robust",
+        "prompts_hash": "0ee6b2e3365a1399",
+        "dataset": dataset,
+        "num_samples": size,
+        **overrides,
+    }
+    described = SimpleNamespace(
+        description=f"{task} (synthetic)", protocol_notes={}, metric_specs=lambda scoring: specs
+    )
+    return entry, described
+
+
 def write_run(
     run_dir: Path,
     model: str,
@@ -95,30 +123,8 @@ def write_run(
     tasks_run: dict[str, Any] = {}
     task_objects: dict[str, Any] = {}
     for task, records in records_by_task.items():
-        overrides = dict((task_overrides or {}).get(task, {}))
-        specs = task_specs(overrides)
-        overrides.pop("primary_metric", None)
-        overrides.pop("metrics", None)
-        dataset = {
-            "dataset_id": "MBZUAI/ALM-Bench",
-            "split": "test",
-            "revision": "r1",
-            "fingerprint": "f1",
-            "source": "hub",
-            "num_rows": len(records),
-            **overrides.pop("dataset", {}),
-        }
-        tasks_run[task] = {
-            "scoring": "robust",
-            "prompts_hash": "0ee6b2e3365a1399",
-            "dataset": dataset,
-            "num_samples": len(records),
-            **overrides,
-        }
-        task_objects[task] = SimpleNamespace(
-            description=f"{task} (synthetic)",
-            protocol_notes={},
-            metric_specs=lambda scoring, specs=specs: specs,
+        tasks_run[task], task_objects[task] = _task_entry(
+            task, len(records), (task_overrides or {}).get(task, {})
         )
     run_record = {
         "run_id": run_dir.name,

@@ -109,6 +109,30 @@ def _metrics_block(
     return block
 
 
+def _by_language(
+    records: Sequence[ScoredSample],
+    metrics: Sequence[str],
+    tier_map: TierMap,
+    tier_of: dict[str, str],
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """One block per language, highest-resourced tier first."""
+    by_language: dict[str, Any] = {}
+    languages = sorted(tier_of, key=lambda code: (_tier_rank(tier_map, tier_of[code]), code))
+    for language in languages:
+        members = [record for record in records if record.language == language]
+        info = language_info(language)
+        by_language[language] = {
+            "name": info.name,
+            "script": info.script,
+            "tier": tier_of[language],
+            "tier_group": tier_map.group_of(tier_of[language]),
+            "counts": status_counts(members),
+            "metrics": _metrics_block(members, metrics, with_macro=False, **options),
+        }
+    return by_language
+
+
 def aggregate_task(
     records: Sequence[ScoredSample],
     *,
@@ -130,19 +154,7 @@ def aggregate_task(
     tables = [SegmentTable.build(metric, records) for metric in corpus_metrics]
     options: dict[str, Any] = {"seed": seed, "n_resamples": n_resamples, "corpus": tables}
 
-    by_language: dict[str, Any] = {}
-    languages = sorted(tier_of, key=lambda code: (_tier_rank(tier_map, tier_of[code]), code))
-    for language in languages:
-        members = [record for record in records if record.language == language]
-        info = language_info(language)
-        by_language[language] = {
-            "name": info.name,
-            "script": info.script,
-            "tier": tier_of[language],
-            "tier_group": tier_map.group_of(tier_of[language]),
-            "counts": status_counts(members),
-            "metrics": _metrics_block(members, metrics, with_macro=False, **options),
-        }
+    by_language = _by_language(records, metrics, tier_map, tier_of, options)
 
     def grouped(key: Callable[[ScoredSample], str | None], with_macro: bool) -> dict[str, Any]:
         groups: dict[str, list[ScoredSample]] = defaultdict(list)

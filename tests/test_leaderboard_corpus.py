@@ -76,3 +76,10 @@ def test_bleu_cells_and_plots_are_filled_in_every_format(
     plots = sorted(path.name for path in (output / "plots").glob("*.png"))
     assert "multi30k_tiers.png" in plots
     assert "[" in result.stdout and f"{good_bleu:.1f}" in result.stdout
+    assert any(note.startswith("multi30k: no transfer view or wins for bleu") for note in board["notes"])
+
+
+def test_transfer_of_a_corpus_metric_says_why_it_cannot(runs: dict[str, Path], tv_eval_cache: Path) -> None:
+    result = run_cli(["transfer", str(runs["good"])], tv_eval_cache)
+    assert result.returncode == 2
+    assert "needs a per-sample primary metric" in result.stderr

@@ -24,7 +24,7 @@ from tv_eval.analysis.transfer import (
     transfer_profile,
     wins_table,
 )
-from tv_eval.core.metrics import MetricSpec, primary_spec, specs_of_task
+from tv_eval.core.metrics import MetricKind, MetricSpec, primary_spec, specs_of_task
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
 from tv_eval.results.aggregation import MACRO_SUFFIX, aggregate_task
@@ -254,7 +254,16 @@ def _tier_tables(board: Leaderboard, task: str, entries: Sequence[TaskEntry], ti
 def _transfer_tables(
     board: Leaderboard, task: str, entries: Sequence[TaskEntry], tier_map: TierMap, resampling: Resampling
 ) -> None:
-    """Gaps to the pivot language per model, and every later model against the first one given."""
+    """Gaps to the pivot language per model, and every later model against the first one given.
+
+    Both are built on per-sample values, so a task whose primary metric is corpus-level gets a note."""
+    if entries[0].spec.kind is MetricKind.CORPUS:
+        board.profiles[task], board.comparisons[task] = [], []
+        board.notes.append(
+            f"{task}: no transfer view or wins for {entries[0].metric}, a corpus-level metric "
+            "(they need per-sample values)."
+        )
+        return
     options = {
         "tier_map": tier_map,
         "confidence": resampling.confidence,

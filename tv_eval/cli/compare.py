@@ -132,6 +132,8 @@ def transfer(
     board = build_leaderboard(runs, tier_map=tier_map_obj, pivot=pivot_code, confidence=1 - alpha, seed=seed)
     from rich.markup import escape
 
+    if not any(board.profiles.values()):
+        fail("the transfer view needs a per-sample primary metric; these runs' tasks have corpus-level ones")
     if all(p.pivot_value is None for profiles in board.profiles.values() for p in profiles):
         fail(f"pivot language {pivot_code} has no scored samples in these runs; choose another with --pivot")
     if run_dir2 is not None and not any(board.comparisons.values()):

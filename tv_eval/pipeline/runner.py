@@ -187,15 +187,15 @@ def prepare_tasks(
     for name in config.tasks:
         task = registry.load_task(name)
         options = effective_task_options(task, config, model_options or {})
-        task.configure(options)
+        source = DataSource(
+            use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision
+        )
+        task.configure(options, source)
         scoring = config.scoring or task.default_scoring
         if scoring not in task.scoring_modes:
             raise RunConfigError(
                 f"task {name} has no scoring mode {scoring!r}; it has {', '.join(task.scoring_modes)}"
             )
-        source = DataSource(
-            use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision
-        )
         loaded = task.load(source, tier_map)
         samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
         if not samples:

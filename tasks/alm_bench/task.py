@@ -51,6 +51,7 @@ from tv_eval.api import (
     normalize_language,
     parse_answer_with_options,
     read_task_config,
+    segment_metric,
 )
 
 HERE = Path(__file__).parent
@@ -62,7 +63,12 @@ class AlmBenchTask(Task):
     description = "ALM-Bench: cultural VQA in 100 languages (MCQ, true/false, short, long)"
     scoring_modes = ("robust", "official", "paper")
     default_scoring = "robust"
-    primary_metric = "score"
+    metrics = (
+        segment_metric("accuracy", description="exact answer for closed questions; open ones are judged"),
+        segment_metric(
+            "score", primary=True, description="accuracy for closed questions, judge score / 10 for open ones"
+        ),
+    )
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ and true/false by answer extraction; short/long by the judge (GPTScoring.py, 0-10)",

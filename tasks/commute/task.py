@@ -37,6 +37,7 @@ from tv_eval.api import (
     language_info,
     load_split,
     normalize_language,
+    segment_metric,
     translation_request,
 )
 
@@ -48,7 +49,7 @@ CONTINUATIONS = ("correct", "incorrect")
 class CommuteTask(Task):
     name = "commute"
     description = "CoMMuTE: contrastive multimodal translation of ambiguous English (7 target languages)"
-    primary_metric = "accuracy"
+    metrics = (segment_metric("accuracy", primary=True, description="correct translation scored higher"),)
     request_type = LOGLIKELIHOOD
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "correct when the correct translation's summed log-likelihood is strictly higher"
@@ -64,7 +65,7 @@ class CommuteTask(Task):
     def config(self) -> dict[str, Any]:
         return yaml.safe_load((HERE / "config.yaml").read_text(encoding="utf-8"))
 
-    def configure(self, options: Mapping[str, str]) -> None:
+    def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
         check_option_names(self.name, options, self.option_help)
         self.template = check_prompt_template(options.get("prompt", DEFAULT_PROMPT))
 

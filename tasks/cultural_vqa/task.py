@@ -37,6 +37,7 @@ from tv_eval.api import (
     lave_prompt,
     lave_protocol,
     load_split,
+    segment_metric,
 )
 
 HERE = Path(__file__).parent
@@ -47,7 +48,7 @@ class CulturalVqaTask(Task):
     description = "CulturalVQA: open-ended cultural VQA on images from 11 countries (LAVE via the judge)"
     scoring_modes = ("lave",)
     default_scoring = "lave"
-    primary_metric = "lave"
+    metrics = (segment_metric("lave", primary=True, description="LAVE rating mapped to 0, 0.5, 1"),)
     breakdowns = ("country",)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "lave": "LAVE (Mañas et al. 2024) through the judge: 1-3 rating against the reference answers"

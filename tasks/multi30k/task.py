@@ -29,6 +29,7 @@ from tv_eval.api import (
     ImageInput,
     LoadedTask,
     MetricSelection,
+    MetricSpec,
     Request,
     Sample,
     SampleStatus,
@@ -38,11 +39,14 @@ from tv_eval.api import (
     TierMap,
     check_option_names,
     check_prompt_template,
+    check_specs,
     clean_hypothesis,
+    corpus_spec,
     image_bytes,
     language_info,
     load_split,
     parse_list,
+    segment_metric,
     translation_request,
 )
 
@@ -56,7 +60,6 @@ SAMPLE_DIR = HERE / "sample"
 class Multi30kTask(Task):
     name = "multi30k"
     description = "Multi30K: English -> German/French/Czech translation with the image as context"
-    primary_metric = "xcomet"
     breakdowns = ("category",)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "greedy, 128 new tokens, the paper's prompt; BLEU/chrF/chrF++ corpus-level (sacrebleu), "
@@ -73,22 +76,23 @@ class Multi30kTask(Task):
         self.options: dict[str, str] = {}
         self.template = DEFAULT_PROMPT
         self.test_sets: list[str] = list(self.config["default_test_sets"])
-        self.selection: MetricSelection | None = None
+        self.selection = self._selection(sample=False)
         self._scorers: list[BatchScorer] | None = None
 
     @cached_property
     def config(self) -> dict[str, Any]:
         return yaml.safe_load((HERE / "config.yaml").read_text(encoding="utf-8"))
 
-    def configure(self, options: Mapping[str, str]) -> None:
+    def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
+        """The metric set follows the options and, by default, the source: the offline sample leaves
+        out the COMET models (config.yaml `sample_metrics`)."""
         check_option_names(self.name, options, self.option_help)
         self.options = dict(options)
         self.template = check_prompt_template(options.get("prompt", DEFAULT_PROMPT))
         if "test_sets" in options:
             self.test_sets = self._parse_test_sets(options["test_sets"])
-        MetricSelection.from_options(self.options, self.config["default_metrics"])
-        if "metrics" in options:
-            self._select_metrics(sample=False)
+        self.selection = self._selection(sample=source is not None and source.use_sample)
+        self._scorers = None
 
     def _parse_test_sets(self, value: str) -> list[str]:
         known = list(self.config["test_sets"])
@@ -104,11 +108,19 @@ class Multi30kTask(Task):
             raise TaskConfigError("test_sets names no test set")
         return chosen
 
-    def _select_metrics(self, sample: bool) -> MetricSelection:
+    def _selection(self, sample: bool) -> MetricSelection:
         default = self.config["sample_metrics" if sample else "default_metrics"]
-        self.selection = MetricSelection.from_options(self.options, default)
-        self.primary_metric = self.selection.primary()
-        return self.selection
+        return MetricSelection.from_options(self.options, default)
+
+    def metric_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
+        primary = self.selection.primary()
+        specs = [
+            corpus_spec(name, self.selection.bleu_tokenizer, primary=name == primary)
+            if name in self.selection.lexical
+            else segment_metric(name, primary=name == primary, description=f"{name} segment score (COMET)")
+            for name in self.selection.metrics
+        ]
+        return check_specs(specs, self.name)
 
     def prompt_templates(self) -> Mapping[str, str]:
         return {"translate": self.template}
@@ -116,7 +128,6 @@ class Multi30kTask(Task):
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
         from tv_eval.api import check_tokenizers
 
-        selection = self.selection or self._select_metrics(sample=source.use_sample)
         root = SAMPLE_DIR if source.use_sample else source.data_dir
         if root is not None and not root.exists():
             raise TaskConfigError(f"data directory {root} does not exist")
@@ -124,7 +135,9 @@ class Multi30kTask(Task):
             loaded = self._load_official(root, source, tier_map)
         else:
             loaded = self._load_hub(source, tier_map)
-        check_tokenizers(sorted({sample.language for sample in loaded.samples}), selection.bleu_tokenizer)
+        check_tokenizers(
+            sorted({sample.language for sample in loaded.samples}), self.selection.bleu_tokenizer
+        )
         return loaded
 
     def _sample(
@@ -249,14 +262,13 @@ class Multi30kTask(Task):
     def corpus_metrics(self, scoring: str) -> Sequence[CorpusMetric]:
         from tv_eval.api import SacrebleuMetric
 
-        selection = self.selection or self._select_metrics(sample=False)
-        return [SacrebleuMetric(name, selection.bleu_tokenizer) for name in selection.lexical]
+        return [SacrebleuMetric(name, self.selection.bleu_tokenizer) for name in self.selection.lexical]
 
     def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
         from tv_eval.api import CometScorer
 
         if self._scorers is None:
-            selection = self.selection or self._select_metrics(sample=False)
+            selection = self.selection
             self._scorers = [
                 CometScorer(name, selection.models[name], selection.comet_batch_size, task=self.name)
                 for name in selection.neural

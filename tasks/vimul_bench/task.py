@@ -43,6 +43,7 @@ from tv_eval.api import (
     language_info,
     load_split,
     normalize_answer,
+    segment_metric,
     video_input,
     video_qa_prompt,
     video_qa_protocol,
@@ -59,7 +60,10 @@ class VimulBenchTask(Task):
     )
     scoring_modes = ("robust",)
     default_scoring = "robust"
-    primary_metric = "accuracy"
+    metrics = (
+        segment_metric("accuracy", primary=True, description="MCQ choice or judge verdict yes"),
+        segment_metric("judge_score", description="the judge's 0-5 score / 5 on open questions"),
+    )
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ by option extraction; open-ended by the judge (Video-ChatGPT yes/no protocol)"
@@ -79,7 +83,7 @@ class VimulBenchTask(Task):
     def num_frames(self) -> int:
         return int(self.video_frames or self.config["default_frames"])
 
-    def configure(self, options: Mapping[str, Any]) -> None:
+    def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
         check_option_names(self.name, options, self.option_help)
         frames = options.get("video_frames")
         self.video_frames = int(frames) if frames else None

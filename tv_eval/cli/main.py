@@ -16,6 +16,7 @@ import typer
 # `run` registers itself first so it leads --help.
 from tv_eval.cli import run_command
 from tv_eval.cli.common import app, fail, stderr, stdout
+from tv_eval.cli.metric_checks import exit_if_headline_failed
 from tv_eval.cli.options import (
     JudgeBaseUrlOption,
     JudgeCacheOption,
@@ -59,6 +60,7 @@ def score(
         fail(str(error))
     show_results(results)
     stdout.print(f"run directory: {run_dir}")
+    exit_if_headline_failed(results.to_json())
 
 
 @app.command("list")

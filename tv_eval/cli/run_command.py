@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tv_eval.cli.common import app, fail, split_list, stdout
+from tv_eval.cli.metric_checks import exit_if_headline_failed
 from tv_eval.cli.options import (
     JudgeBaseUrlOption,
     JudgeCacheOption,
@@ -228,6 +229,7 @@ def execute(config: RunConfig, tier_map: TierMap) -> None:
     stdout.print(
         f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
     )
+    exit_if_headline_failed(outcome.results.to_json())
     _check_failure_rate(outcome.results, config.max_failure_rate)
 
 

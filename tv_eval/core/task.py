@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tv_eval.core.metrics import MetricSpec, check_specs
 from tv_eval.core.types import Request, Sample, SampleStatus
 
 if TYPE_CHECKING:
@@ -53,6 +54,16 @@ class DataSource:
     data_dir: Path | None = None
     revision: str | None = None
 
+    @classmethod
+    def recorded(cls, dataset: Mapping[str, Any]) -> DataSource:
+        """The source a run's recorded dataset identity (`source`: sample, local:PATH or hub) names."""
+        source = str(dataset.get("source", "hub"))
+        if source == "sample":
+            return cls(use_sample=True)
+        if source.startswith("local:"):
+            return cls(data_dir=Path(source.removeprefix("local:")))
+        return cls(revision=dataset.get("revision"))
+
 
 @dataclass(frozen=True)
 class DatasetIdentity:
@@ -88,7 +99,9 @@ class Task(ABC):
     description: ClassVar[str]
     scoring_modes: ClassVar[tuple[str, ...]] = ("robust",)
     default_scoring: ClassVar[str] = "robust"
-    primary_metric: ClassVar[str] = "accuracy"
+    # What the task's scores mean (see tv_eval.core.metrics); exactly one primary. Tasks whose metric
+    # set follows their options override `metric_specs` instead.
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     breakdowns: ClassVar[tuple[str, ...]] = ()
     protocol_notes: ClassVar[Mapping[str, str]] = {}
     # `generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
@@ -97,9 +110,15 @@ class Task(ABC):
     # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
     option_help: ClassVar[Mapping[str, str]] = {}
 
-    def configure(self, options: Mapping[str, str]) -> None:
-        """Apply --task-option values before loading; the default accepts none."""
+    def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
+        """Apply --task-option values before loading; the default accepts none. `source` is where the
+        data will come from, for tasks whose defaults depend on it."""
         check_option_names(self.name, options, self.option_help)
+
+    def metric_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
+        """The metrics this task reports under `scoring`, from its configuration alone (never from
+        whether data was loaded), so a re-scored or re-read run means what the original meant."""
+        return check_specs(self.metrics, self.name)
 
     @abstractmethod
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:

@@ -9,7 +9,6 @@ judged records, results.json and leaderboard.md re-aggregated, and run.json reco
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 
 from tv_eval.core import registry
 from tv_eval.core.io import atomic_write_json
-from tv_eval.core.task import Task
+from tv_eval.core.task import DataSource, Task
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, joshi_tier_map, load_tier_map
 from tv_eval.judge.judging import JudgeConfig, TaskToJudge, run_judge_stage
@@ -56,9 +55,11 @@ def recorded_tier_map(run_record: RunRecord) -> TierMap:
     return load_tier_map(path) if path else joshi_tier_map()
 
 
-def configured_task(name: str, options: Mapping[str, Mapping[str, object]]) -> Task:
+def configured_task(name: str, run_record: RunRecord) -> Task:
+    """A task of a saved run, configured as the run recorded (its options and its data source)."""
     task = registry.load_task(name)
-    task.configure(dict(options.get(name, {})))
+    dataset = run_record.tasks[name].dataset.model_dump(mode="json")
+    task.configure(dict(run_record.task_options.get(name, {})), DataSource.recorded(dataset))
     return task
 
 
@@ -75,7 +76,7 @@ def judge_saved_run(run_dir: Path, judge: JudgeConfig) -> JudgedRun:
     """Judge a finished run's saved predictions and rewrite its outputs; the model is never loaded."""
     run_record, saved = _read_saved_run(run_dir)
     started = time.perf_counter()
-    tasks = {name: configured_task(name, run_record.task_options) for name in run_record.tasks}
+    tasks = {name: configured_task(name, run_record) for name in run_record.tasks}
     records = records_by_task(saved, tasks)
     items = [
         TaskToJudge(

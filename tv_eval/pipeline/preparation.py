@@ -98,12 +98,10 @@ def _prepare_task(
 ) -> PreparedTask:
     task = registry.load_task(name)
     options = effective_task_options(task, config, model_options)
-    task.configure(options)
+    source = DataSource(use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision)
+    task.configure(options, source)
     scoring = checked_scoring(task, config.scoring or task.default_scoring)
-    loaded = task.load(
-        DataSource(use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision),
-        tier_map,
-    )
+    loaded = task.load(source, tier_map)
     samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
     if not samples:
         wanted = ", ".join([*config.languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"

@@ -114,13 +114,15 @@ def write_results(
     current = {name: with_current_tiers(records[name], tier_map) for name in tasks}
     aggregates = {}
     for name, task in tasks.items():
-        corpus = task.corpus_metrics(run_record.tasks[name].scoring)
+        scoring = run_record.tasks[name].scoring
+        corpus = task.corpus_metrics(scoring)
         aggregates[name] = aggregate_task(
             current[name],
             tier_map=tier_map,
             breakdowns=task.breakdowns,
             seed=run_record.seed,
             corpus_metrics=corpus,
+            specs=task.metric_specs(scoring),
         )
         info = {metric.name: metric.describe(current[name]) for metric in corpus} | dict(
             (metric_info or {}).get(name, {})

@@ -78,7 +78,7 @@ def rescore_run(run_dir: Path, scoring: str | None, tier_map_path: Path | None) 
     tasks: dict[str, Task] = {}
     records: dict[str, list[ScoredSample]] = {}
     for name, task_run in run_record.tasks.items():
-        task = configured_task(name, run_record.task_options)
+        task = configured_task(name, run_record)
         task_run.scoring = checked_scoring(task, scoring or task_run.scoring)
         tasks[name] = task
         kept = set(batch_info.get(name, {}))

@@ -7,12 +7,19 @@ file that reached disk has the shape every reader expects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, model_validator
 
-from tv_eval.core.metrics import MetricKind, MetricScale
+from tv_eval.core.metrics import (
+    Aggregation,
+    IntervalMethod,
+    MetricKind,
+    MetricScale,
+    MetricSpec,
+    primary_spec,
+)
 
 if TYPE_CHECKING:
     from tv_eval.core.task import Task
@@ -85,6 +92,22 @@ class MetricInfo(BaseModel):
     error: str | None = None
 
 
+class MetricSpecRecord(BaseModel):
+    """A metric spec as results.json states it (tv_eval.core.metrics.MetricSpec)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    kind: MetricKind
+    scale: MetricScale
+    higher_is_better: bool
+    primary: bool
+    aggregation: Aggregation
+    interval: IntervalMethod
+    description: str = ""
+    params: dict[str, str] = Field(default_factory=dict)
+
+
 class TaskJudge(_Strict):
     protocol: str
     parser: str
@@ -111,7 +134,11 @@ class TaskResults(_Strict):
     description: str | None = None
     scoring: str
     scoring_note: str = ""
-    primary_metric: str
+    primary_metric: str = Field(description="The name of the primary spec in `metrics`.")
+    metrics: list[MetricSpecRecord] | None = Field(
+        default=None,
+        description="The metric specs the task declared, exactly one primary (absent in older documents).",
+    )
     prompts_hash: str
     dataset: DatasetRecord
     counts: Counts
@@ -120,6 +147,10 @@ class TaskResults(_Strict):
     by_tier: Grouped
     by_tier_group: Grouped
     metric_info: dict[str, MetricInfo] | None = None
+    failed_metrics: dict[str, str] | None = Field(
+        default=None,
+        description="Declared metrics a scorer could not compute, with the reason; their values are null.",
+    )
     judge: TaskJudge | None = None
 
     @model_validator(mode="after")
@@ -202,14 +233,17 @@ def build_results(
     for name, aggregate in aggregates.items():
         task = tasks[name]
         task_run = run_record["tasks"][name]
+        specs = task.metric_specs(task_run["scoring"])
         task_blocks[name] = {
             "description": task.description,
             "scoring": task_run["scoring"],
             "scoring_note": task.protocol_notes.get(task_run["scoring"], ""),
-            "primary_metric": task.primary_metric,
+            "primary_metric": primary_spec(specs).name,
+            "metrics": [spec.to_json() for spec in specs],
             "prompts_hash": task_run["prompts_hash"],
             "dataset": task_run["dataset"],
             **aggregate,
+            **_metric_statements(specs, aggregate.get("metric_info", {})),
         }
     return {
         "schema_version": SCHEMA_VERSION,
@@ -224,3 +258,21 @@ def build_results(
         "seed": run_record["seed"],
         "tasks": task_blocks,
     }
+
+
+def _metric_statements(specs: Sequence[MetricSpec], info: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """`metric_info` with each declared metric's kind and scale taken from its spec, and
+    `failed_metrics`: the declared metrics a scorer could not compute, with the reason."""
+    by_name = {spec.name: spec for spec in specs}
+    statements: dict[str, Any] = {}
+    if info:
+        statements["metric_info"] = {
+            metric: {**facts, "kind": by_name[metric].kind.value, "scale": by_name[metric].scale.value}
+            if metric in by_name
+            else dict(facts)
+            for metric, facts in info.items()
+        }
+    failed = {metric: str(facts["error"]) for metric, facts in info.items() if "error" in facts}
+    if failed:
+        statements["failed_metrics"] = failed
+    return statements

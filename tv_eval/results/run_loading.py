@@ -60,9 +60,6 @@ class RunData:
     def task(self, name: str) -> Mapping[str, Any]:
         return self.document.tasks[name].model_dump(mode="json", exclude_unset=True)
 
-    def primary_metric(self, task: str) -> str:
-        return self.document.tasks[task].primary_metric
-
 
 def _read_json_file(path: Path) -> dict[str, Any]:
     try:

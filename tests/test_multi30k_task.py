@@ -165,7 +165,7 @@ def test_bad_options_are_configuration_errors(options: dict[str, str], message: 
 def test_metric_defaults() -> None:
     """The paper's xCOMET-XL by default; the offline sample defaults to the lexical metrics."""
     hub = configured()
-    hub._select_metrics(sample=False)
+    hub.select_metrics(sample=False)
     assert hub.primary_metric == "xcomet"
     assert [scorer.model for scorer in hub.batch_scorers("robust")] == ["Unbabel/XCOMET-XL"]
     assert [metric.name for metric in hub.corpus_metrics("robust")] == ["bleu", "chrf", "chrf++"]

@@ -12,6 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,8 +24,29 @@ if TYPE_CHECKING:
     from tv_eval.scoring.batch_scoring import BatchScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
 
-GENERATE = "generate"
-LOGLIKELIHOOD = "loglikelihood"
+
+class RequestType(str, Enum):
+    """`generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
+    continuations per sample (`loglikelihood_requests`), judged by `score_loglikelihoods`."""
+
+    GENERATE = "generate"
+    LOGLIKELIHOOD = "loglikelihood"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ScoringMode(str, Enum):
+    """A benchmark's scoring protocol. A str, so the CLI's `--scoring paper` and the `scoring` saved in
+    run.json compare equal to the member; `str()` and f-strings give the plain value."""
+
+    ROBUST = "robust"
+    OFFICIAL = "official"
+    PAPER = "paper"
+    LAVE = "lave"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class TaskConfigError(ValueError):
@@ -86,20 +108,29 @@ class Score:
 class Task(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
-    scoring_modes: ClassVar[tuple[str, ...]] = ("robust",)
-    default_scoring: ClassVar[str] = "robust"
+    scoring_modes: ClassVar[tuple[ScoringMode, ...]] = (ScoringMode.ROBUST,)
+    default_scoring: ClassVar[ScoringMode] = ScoringMode.ROBUST
     primary_metric: ClassVar[str] = "accuracy"
     breakdowns: ClassVar[tuple[str, ...]] = ()
     protocol_notes: ClassVar[Mapping[str, str]] = {}
-    # `generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
-    # continuations per sample (`loglikelihood_requests`), judged by `score_loglikelihoods`.
-    request_type: ClassVar[str] = GENERATE
+    request_type: ClassVar[RequestType] = RequestType.GENERATE
     # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
     option_help: ClassVar[Mapping[str, str]] = {}
 
     def configure(self, options: Mapping[str, str]) -> None:
         """Apply --task-option values before loading; the default accepts none."""
         check_option_names(self.name, options, self.option_help)
+
+    def scoring_mode(self, value: str | None) -> ScoringMode:
+        """The mode a CLI string or a saved run names (None: the default); an unknown one is an error."""
+        if value is None:
+            return self.default_scoring
+        for mode in self.scoring_modes:
+            if mode == value:
+                return mode
+        raise TaskConfigError(
+            f"task {self.name} has no scoring mode {value!r}; it has {', '.join(self.scoring_modes)}"
+        )
 
     @abstractmethod
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
@@ -153,8 +184,8 @@ class Task(ABC):
         return {
             "name": self.name,
             "description": self.description,
-            "scoring_modes": list(self.scoring_modes),
-            "default_scoring": self.default_scoring,
+            "scoring_modes": [mode.value for mode in self.scoring_modes],
+            "default_scoring": self.default_scoring.value,
         }
 
 

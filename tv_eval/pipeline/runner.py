@@ -19,14 +19,14 @@ from typing import Any
 
 from tv_eval.core import registry
 from tv_eval.core.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
-from tv_eval.core.task import LOGLIKELIHOOD, DataSource, LoadedTask, Task
-from tv_eval.core.types import Sample, ScoredSample
+from tv_eval.core.task import DataSource, LoadedTask, RequestType, ScoringMode, Task, TaskConfigError
+from tv_eval.core.types import Request, Response, Sample, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import JudgeConfig, TaskToJudge, load_prices, resolve_judge
 from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache, default_cache_dir
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_after_scoring
-from tv_eval.pipeline.loglikelihood import evaluate_loglikelihood_task
+from tv_eval.pipeline.loglikelihood import score_loglikelihood_chunk
 from tv_eval.pipeline.records import rewrite_samples, score_sample, split_for_model, write_results
 from tv_eval.pipeline.run_record import environment_record
 from tv_eval.scoring.batch_scoring import BatchScorer, apply_batch_scorers
@@ -78,7 +78,7 @@ class RunConfig:
 @dataclass
 class PreparedTask:
     task: Task
-    scoring: str
+    scoring: ScoringMode
     loaded: LoadedTask
     samples: list[Sample]
     scorers: list[BatchScorer] = field(default_factory=list)
@@ -185,11 +185,10 @@ def prepare_tasks(
         task = registry.load_task(name)
         options = effective_task_options(task, config, model_options or {})
         task.configure(options)
-        scoring = config.scoring or task.default_scoring
-        if scoring not in task.scoring_modes:
-            raise RunConfigError(
-                f"task {name} has no scoring mode {scoring!r}; it has {', '.join(task.scoring_modes)}"
-            )
+        try:
+            scoring = task.scoring_mode(config.scoring)
+        except TaskConfigError as error:
+            raise RunConfigError(str(error)) from error
         source = DataSource(use_sample=config.use_sample, data_dir=config.data_dir)
         loaded = task.load(source, tier_map)
         samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
@@ -207,6 +206,34 @@ def prepare_tasks(
     return prepared
 
 
+ChunkScorer = Callable[[Task, Sequence[Sample], ScoringMode, CachedGeneration], list[ScoredSample]]
+
+
+def score_generated_chunk(
+    task: Task, chunk: Sequence[Sample], scoring: ScoringMode, generation: CachedGeneration
+) -> list[ScoredSample]:
+    """One generated answer per sample, scored by the task."""
+    requests = [task.build_request(sample, scoring) for sample in chunk]
+    responses = generation.generate(requests)
+    return [
+        _generated_record(task, sample, scoring, request, response)
+        for sample, request, response in zip(chunk, requests, responses, strict=True)
+    ]
+
+
+def _generated_record(
+    task: Task, sample: Sample, scoring: ScoringMode, request: Request, response: Response
+) -> ScoredSample:
+    prediction = response.text if response.error is None else None
+    return score_sample(task, sample, scoring, request.prompt_text, prediction, response.error)
+
+
+CHUNK_SCORERS: Mapping[RequestType, ChunkScorer] = {
+    RequestType.GENERATE: score_generated_chunk,
+    RequestType.LOGLIKELIHOOD: score_loglikelihood_chunk,
+}
+
+
 def evaluate_task(
     prepared: PreparedTask,
     generation: CachedGeneration,
@@ -214,24 +241,14 @@ def evaluate_task(
     chunk_size: int,
     progress: ProgressHandle,
 ) -> list[ScoredSample]:
-    """Generate in chunks and persist each chunk's records before starting the next."""
+    """Run the model in chunks of samples (generation or log-likelihoods, by the task's request type)
+    and persist each chunk's records before starting the next."""
     task, scoring = prepared.task, prepared.scoring
+    score_chunk = CHUNK_SCORERS[task.request_type]
     runnable, records = split_for_model(task, prepared.samples, scoring)
     writer.write_batch(record.to_json() for record in records)
     for chunk in _chunks(runnable, chunk_size):
-        requests = [task.build_request(sample, scoring) for sample in chunk]
-        responses = generation.generate(requests)
-        chunk_records = [
-            score_sample(
-                task,
-                sample,
-                scoring,
-                request.prompt_text,
-                response.text if response.error is None else None,
-                response.error,
-            )
-            for sample, request, response in zip(chunk, requests, responses, strict=True)
-        ]
+        chunk_records = score_chunk(task, chunk, scoring, generation)
         writer.write_batch(record.to_json() for record in chunk_records)
         records.extend(chunk_records)
         progress.advance(len(chunk))
@@ -339,10 +356,8 @@ def run(
                     1 for s in remaining if not s.load_error and item.task.needs_model(s, item.scoring)
                 )
                 progress = progress_factory(item.task.name, total)
-                evaluate = (
-                    evaluate_loglikelihood_task if item.task.request_type == LOGLIKELIHOOD else evaluate_task
-                )
-                all_records[item.task.name] = done + evaluate(todo, generation, writer, chunk_size, progress)
+                evaluated = evaluate_task(todo, generation, writer, chunk_size, progress)
+                all_records[item.task.name] = done + evaluated
     except KeyboardInterrupt:
         run_record["status"] = "interrupted"
         atomic_write_json(run_dir / "run.json", run_record)

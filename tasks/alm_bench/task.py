@@ -44,7 +44,6 @@ from tv_eval.api import (
 )
 
 HERE = Path(__file__).parent
-CLOSED = ("mcq", "true_false")
 
 
 class AlmBenchTask(GenerativeTask):
@@ -62,10 +61,8 @@ class AlmBenchTask(GenerativeTask):
 
     @cached_property
     def language_names(self) -> dict[str, str]:
-        return {
-            name: normalize_language(str(code))
-            for name, code in read_task_config(HERE / "languages.yaml").items()
-        }
+        table = read_task_config(HERE / "languages.yaml")
+        return {name: normalize_language(str(code)) for name, code in table.items()}
 
     def language_code(self, name: str) -> str:
         """Code for a `Language` value: the task's table first, then langcodes' English names."""
@@ -125,7 +122,7 @@ class AlmBenchTask(GenerativeTask):
 
     def judged(self, sample: Sample, scoring: str) -> bool:
         return scoring == ScoringMode.OFFICIAL or (
-            scoring == ScoringMode.ROBUST and sample.question_type not in CLOSED
+            scoring == ScoringMode.ROBUST and sample.question_type not in ("mcq", "true_false")
         )
 
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:

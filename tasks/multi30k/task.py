@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from tasks.multi30k.official import OfficialTestSet, is_official_layout, read_test_set
+from tasks.multi30k.official import OfficialTestSet, is_official_layout, parse_test_sets, read_test_set
 from tv_eval.api import (
     METRIC_OPTIONS,
     PROMPT_OPTION,
@@ -38,7 +38,6 @@ from tv_eval.api import (
     TranslationPrompt,
     build_sample,
     clean_hypothesis,
-    parse_list,
     read_image,
 )
 
@@ -80,22 +79,8 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
         super().configure(options)
         self.configure_prompt(options)
         if "test_sets" in options:
-            self.test_sets = self._parse_test_sets(options["test_sets"])
+            self.test_sets = parse_test_sets(options["test_sets"], list(self.config["test_sets"]))
         self.configure_metrics(options)
-
-    def _parse_test_sets(self, value: str) -> list[str]:
-        known = list(self.config["test_sets"])
-        if value.strip() == "all":
-            return known
-        chosen = []
-        for part in parse_list(value):
-            name = part if part in known else f"test_{part}_flickr"
-            if name not in known:
-                raise TaskConfigError(f"unknown Multi30K test set {part!r}; known: 2016, 2017, 2018, all")
-            chosen.append(name)
-        if not chosen:
-            raise TaskConfigError("test_sets names no test set")
-        return chosen
 
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
         """Every (line, target language) of the chosen test sets, by test set, then language, then line."""
@@ -104,7 +89,9 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
         selection = self.selection or self.select_metrics(sample=source.use_sample)
         context = self.load_context(source, tier_map)
         official = context.root is not None and is_official_layout(context.root)
-        test_sets, identity = self._read_official(context) if official else self._read_hub(context)
+        test_sets, identity = (
+            self._read_official(context.root, context) if official else self._read_hub(context)
+        )
         samples = [
             self._sample(context, name, number, language, line)
             for name, lines in test_sets.items()
@@ -134,9 +121,9 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
             metadata={"test_set": test_set, "line": number, "image_name": line.image_name},
         )
 
-    def _read_official(self, context: LoadContext) -> tuple[dict[str, list[_Line]], DatasetIdentity]:
-        root = context.root
-        assert root is not None
+    def _read_official(
+        self, root: Path, context: LoadContext
+    ) -> tuple[dict[str, list[_Line]], DatasetIdentity]:
         image_dir = Path(self.options["image_dir"]) if "image_dir" in self.options else None
         languages = [self.config["source_language"]]
         test_sets: dict[str, OfficialTestSet] = {
@@ -149,10 +136,7 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
             revision=None,
             fingerprint="-".join(test_set.fingerprint for test_set in test_sets.values()),
             source="sample" if context.source.use_sample else f"local:{root}",
-            num_rows=sum(
-                len(test_set.image_names) * len(self.config["test_sets"][name])
-                for name, test_set in test_sets.items()
-            ),
+            num_rows=sum(len(s.image_names) * len(self.config["test_sets"][n]) for n, s in test_sets.items()),
         )
         return {name: _official_lines(test_set) for name, test_set in test_sets.items()}, identity
 

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv sample test lint gate baseline
+.PHONY: venv sample test lint browser gate baseline
 
 $(BIN)/tv-eval: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-test: lint
+# Headless Chromium for the HTML report tests: installed when missing (Debian), else one line saying what to install.
+browser:
+	.ci/browser
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 # The regression gate: tiny model on the offline sample vs results/baselines/ (exit 1 on any change).

@@ -10,7 +10,7 @@ worker and `comet.load_from_checkpoint` code path as the real checkpoints:
   what XLM-R's tokenizer gives. Its speed is the speed of the real COMET-22 on the same hardware;
   xCOMET-XL (3.5B parameters) is about 6x the compute per token.
 
-Segments are the real Multi30K test_2016_flickr en-de pairs from ../shared/data/multi30k.
+Segments are the real Multi30K test_2016_flickr en-de pairs from tests/data/multi30k.
 
     python bench/comet_throughput.py [--segments 256] [--batch-size 16] [--models tiny,large]
 
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED = REPO_ROOT.parent / "shared" / "data" / "multi30k"
+SHARED = REPO_ROOT / "tests" / "data" / "multi30k"
 
 
 def build_large(target: Path, corpus_file: Path) -> None:

@@ -1,8 +1,8 @@
 """The HTML leaderboard rendered by headless Chromium: tables, plots and sorting as a reader gets them.
 
-Chromium (Debian packages `chromium` and `chromium-driver`, installed by .ci/run) loads the page from
-disk with networking disabled; assertions read the DOM after scripts ran (`--dump-dom`), and a
-screenshot is kept in test-artifacts/leaderboard.png.
+Chromium (Debian packages `chromium` and `chromium-driver`, installed by `make test` through
+.ci/browser) loads the page from disk with networking disabled; assertions read the DOM after
+scripts ran (`--dump-dom`), and a screenshot is kept in test-artifacts/leaderboard.png.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _chromium() -> str:
         path = shutil.which(name)
         if path:
             return path
-    pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver (.ci/run does this)")
+    pytest.fail("headless Chromium is needed: apt-get install chromium chromium-driver (see .ci/browser)")
 
 
 def _chromium_run(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -11,8 +11,8 @@ from tasks.multi30k.make_sample import LINES, generated_image
 from tasks.multi30k.task import SAMPLE_DIR, Multi30kTask
 from tests.translation_fixtures import (
     TEST_SETS,
+    multi30k_sentences,
     real_lines,
-    shared_multi30k,
     write_hub_fixture,
     write_official_fixture,
 )
@@ -36,8 +36,8 @@ def test_bundled_sample_is_a_slice_of_the_real_sentences() -> None:
             assert len(sample_lines) == LINES
             assert [line.strip() for line in sample_lines] == real_lines(name, language, LINES)
         image_names = (SAMPLE_DIR / f"{name}.images.txt").read_text(encoding="utf-8").split()
-        shared_names = (shared_multi30k() / f"{name}.images.txt").read_text(encoding="utf-8").split()
-        assert image_names == shared_names[:LINES]
+        release_names = (multi30k_sentences() / f"{name}.images.txt").read_text(encoding="utf-8").split()
+        assert image_names == release_names[:LINES]
         for image_name in image_names:
             assert (SAMPLE_DIR / "images" / image_name).read_bytes() == generated_image(image_name)
 

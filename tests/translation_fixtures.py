@@ -1,8 +1,7 @@
 """Fixture data for the translation tasks: the real Multi30K sentences with generated images, CoMMuTE rows.
 
-The real Multi30K test sentences live in `shared/data/multi30k/` beside the checkout (`../shared` from
-the repository root, as on developer machines and in CI). Tests never skip when it is missing: they
-fail and say where it was expected.
+The real Multi30K test sentences ship with the tests (`tests/data/multi30k/`, licence in its README), so
+a fresh clone runs the suite without anything beside it.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from tasks.multi30k.make_sample import generated_image, write_release_layout
 from tv_eval.data.synthetic import shape_image
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_MULTI30K = REPO_ROOT.parent / "shared" / "data" / "multi30k"
+MULTI30K_SENTENCES = Path(__file__).resolve().parent / "data" / "multi30k"
 TEST_SETS = {
     "test_2016_flickr": ["cs", "de", "fr"],
     "test_2017_flickr": ["de", "fr"],
@@ -28,26 +27,23 @@ TEST_SETS = {
 }
 
 
-def shared_multi30k() -> Path:
-    """The shared copy of the real sentences; a clear failure (never a skip) when it is not there."""
-    if not (SHARED_MULTI30K / "test_2016_flickr.en.gz").is_file():
-        pytest.fail(
-            f"the real Multi30K test sentences are missing: expected {SHARED_MULTI30K} "
-            "(shared/data/multi30k beside the repository checkout)"
-        )
-    return SHARED_MULTI30K
+def multi30k_sentences() -> Path:
+    """The folder of the real sentences; a clear failure (never a skip) when it is not there."""
+    if not (MULTI30K_SENTENCES / "test_2016_flickr.en.gz").is_file():
+        pytest.fail(f"the real Multi30K test sentences are missing: expected {MULTI30K_SENTENCES}")
+    return MULTI30K_SENTENCES
 
 
 def real_lines(name: str, language: str, count: int | None = None) -> list[str]:
-    """The first `count` lines of a shared sentence file, as the task reads them (stripped)."""
-    with gzip.open(shared_multi30k() / f"{name}.{language}.gz", "rt", encoding="utf-8") as handle:
+    """The first `count` lines of a sentence file, as the task reads them (stripped)."""
+    with gzip.open(multi30k_sentences() / f"{name}.{language}.gz", "rt", encoding="utf-8") as handle:
         lines = [line.rstrip("\n").strip() for line in handle]
     return lines if count is None else lines[:count]
 
 
 def write_official_fixture(target: Path, lines: int) -> Path:
     """The first `lines` real lines of every test set with generated images, in the release layout."""
-    write_release_layout(target, shared_multi30k(), lines, TEST_SETS)
+    write_release_layout(target, multi30k_sentences(), lines, TEST_SETS)
     return target
 
 
@@ -55,7 +51,7 @@ def write_hub_fixture(target: Path, lines: int) -> Path:
     """`romrawinjp/multi30k`'s test split schema (en, cs, de, fr, image) from the real 2016 sentences."""
     import datasets
 
-    names = (shared_multi30k() / "test_2016_flickr.images.txt").read_text(encoding="utf-8").split()[:lines]
+    names = (multi30k_sentences() / "test_2016_flickr.images.txt").read_text(encoding="utf-8").split()[:lines]
     columns = {
         language: real_lines("test_2016_flickr", language, lines) for language in ("en", "cs", "de", "fr")
     }

@@ -7,6 +7,7 @@ written in 15 languages covering all six Joshi classes and 12 scripts. Re-run wi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from tv_eval.api import shape_image
@@ -229,82 +230,93 @@ def _rotate(items: tuple[str, ...], start: int) -> list[str]:
     return [items[(start + offset) % len(items)] for offset in range(len(items))]
 
 
+@dataclass(frozen=True)
+class _Picture:
+    """One generated image of a language: its shape and colour, and the colour a true/false item asks."""
+
+    language_index: int
+    image_index: int
+
+    @property
+    def colour(self) -> int:
+        return (self.language_index + self.image_index) % len(COLOURS)
+
+    @property
+    def shape(self) -> int:
+        return (self.language_index * 2 + self.image_index) % len(SHAPES)
+
+    @property
+    def asked_colour(self) -> int:
+        return (self.colour + self.language_index % 2) % len(COLOURS)
+
+
+# (question type, translated question, English question, translated answer, English answer)
+_Item = tuple[str, str, str, str, str]
+
+
+def _colour_items(language: str, phrases: tuple, picture: _Picture) -> list[_Item]:
+    colours, _, options_word, (true_word, false_word), questions = phrases
+    q_colour, _, q_is, _, _ = questions
+    e_colour, _, e_is, _, _ = ENGLISH[4]
+    option_start = 2 * picture.language_index + 3 * picture.image_index
+    is_true = picture.asked_colour == picture.colour
+    mcq = _mcq_answer(language, colours[picture.colour], _rotate(colours, option_start), options_word)
+    english_mcq = _mcq_answer(
+        "English", ENGLISH[0][picture.colour], _rotate(ENGLISH[0], option_start), "Options"
+    )
+    return [
+        ("Multiple Choice Questions", q_colour, e_colour, mcq, english_mcq),
+        (
+            "True False Question",
+            q_is.format(c=colours[picture.asked_colour]),
+            e_is.format(c=ENGLISH[0][picture.asked_colour]),
+            true_word if is_true else false_word,
+            "True" if is_true else "False",
+        ),
+    ]
+
+
+def _shape_item(language: str, phrases: tuple, picture: _Picture) -> _Item:
+    _, shapes, options_word, _, questions = phrases
+    start = picture.language_index
+    return (
+        "Multiple Choice Questions",
+        questions[1],
+        ENGLISH[4][1],
+        _mcq_answer(language, shapes[picture.shape], _rotate(shapes, start), options_word),
+        _mcq_answer("English", ENGLISH[1][picture.shape], _rotate(ENGLISH[1], start), "Options"),
+    )
+
+
+def _open_item(phrases: tuple, picture: _Picture) -> _Item:
+    colours, shapes, _, _, questions = phrases
+    answer = f"{colours[picture.colour]} {shapes[picture.shape]}"
+    english = f"{ENGLISH[0][picture.colour]} {ENGLISH[1][picture.shape]}"
+    if picture.image_index == 0:
+        return ("Short Question", questions[3], ENGLISH[4][3], answer, f"A {english}.")
+    long_answer = f"The picture shows a {english} on a light background."
+    return ("Long Question", questions[4], ENGLISH[4][4], answer, long_answer)
+
+
+def _picture_items(language: str, phrases: tuple, picture: _Picture) -> list[_Item]:
+    """Image A: 2 MCQ, 1 true/false, 1 short; image B: 1 MCQ, 1 true/false, 1 long."""
+    items = _colour_items(language, phrases, picture)
+    if picture.image_index == 0:
+        items.insert(1, _shape_item(language, phrases, picture))
+    return [*items, _open_item(phrases, picture)]
+
+
 def build_rows() -> list[dict]:
-    """Per language two images: A gets 2 MCQ, 1 true/false, 1 short; B gets 1 MCQ, 1 true/false, 1 long."""
+    """Per language two images and seven questions about them, in ALM-Bench's columns."""
     rows: list[dict] = []
     for language_index, (language, phrases) in enumerate(PHRASES.items(), start=1):
-        colours, shapes, options_word, (true_word, false_word), questions = phrases
-        q_colour, q_shape, q_is, q_see, q_describe = questions
-        e_colour, e_shape, e_is, e_see, e_describe = ENGLISH[4]
         for image_index in range(2):
-            colour_index = (language_index + image_index) % len(COLOURS)
-            shape_index = (language_index * 2 + image_index) % len(SHAPES)
-            image = {"bytes": shape_image(SHAPES[shape_index], COLOURS[colour_index]), "path": None}
+            picture = _Picture(language_index, image_index)
+            colour, shape = COLOURS[picture.colour], SHAPES[picture.shape]
+            image = {"bytes": shape_image(shape, colour), "path": None}
             category = CATEGORIES[(language_index + image_index) % len(CATEGORIES)]
-            asked_colour = (colour_index + language_index % 2) % len(COLOURS)
-            is_true = asked_colour == colour_index
-            option_start = 2 * language_index + 3 * image_index
-            colour_options = _rotate(colours, option_start)
-            items = [
-                (
-                    "Multiple Choice Questions",
-                    q_colour,
-                    e_colour,
-                    _mcq_answer(language, colours[colour_index], colour_options, options_word),
-                    _mcq_answer(
-                        "English", ENGLISH[0][colour_index], _rotate(ENGLISH[0], option_start), "Options"
-                    ),
-                ),
-                (
-                    "True False Question",
-                    q_is.format(c=colours[asked_colour]),
-                    e_is.format(c=ENGLISH[0][asked_colour]),
-                    true_word if is_true else false_word,
-                    "True" if is_true else "False",
-                ),
-            ]
-            if image_index == 0:
-                items.insert(
-                    1,
-                    (
-                        "Multiple Choice Questions",
-                        q_shape,
-                        e_shape,
-                        _mcq_answer(
-                            language, shapes[shape_index], _rotate(shapes, language_index), options_word
-                        ),
-                        _mcq_answer(
-                            "English", ENGLISH[1][shape_index], _rotate(ENGLISH[1], language_index), "Options"
-                        ),
-                    ),
-                )
-                items.append(
-                    (
-                        "Short Question",
-                        q_see,
-                        e_see,
-                        f"{colours[colour_index]} {shapes[shape_index]}",
-                        f"A {ENGLISH[0][colour_index]} {ENGLISH[1][shape_index]}.",
-                    )
-                )
-            else:
-                items.append(
-                    (
-                        "Long Question",
-                        q_describe,
-                        e_describe,
-                        f"{colours[colour_index]} {shapes[shape_index]}",
-                        f"The picture shows a {ENGLISH[0][colour_index]} {ENGLISH[1][shape_index]} "
-                        "on a light background.",
-                    )
-                )
-            for question_index, (
-                question_type,
-                question,
-                english_question,
-                answer,
-                english_answer,
-            ) in enumerate(items):
+            for question_index, item in enumerate(_picture_items(language, phrases, picture)):
+                question_type, question, english_question, answer, english_answer = item
                 rows.append(
                     {
                         "file_name": image,
@@ -317,7 +329,7 @@ def build_rows() -> list[dict]:
                         "English_Answer": english_answer,
                         "Translated_Question": question,
                         "Translated_Answer": answer,
-                        "Image_Url": f"generated://{COLOURS[colour_index]}-{SHAPES[shape_index]}",
+                        "Image_Url": f"generated://{colour}-{shape}",
                     }
                 )
     return rows

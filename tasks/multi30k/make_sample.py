@@ -1,11 +1,11 @@
 """Builds the bundled offline sample (sample/) from the real Multi30K test sentences.
 
-The first LINES lines of each test set are copied unmodified from tv-eval's shared copy of the
-official release (`../shared/data/multi30k/`, beside the checkout) into the release layout: aligned
+The first LINES lines of each test set are copied unmodified from the repository's copy of the
+official release's sentences (`tests/data/multi30k/`) into the release layout: aligned
 sentence files and an image list. The Flickr images are not redistributable, so each line gets a
 generated picture (a coloured shape, tv_eval.data.synthetic) under the Flickr file name; the pictures do
 not show what the sentences describe. Re-run with `python -m tasks.multi30k.make_sample`; the output
-is deterministic, and the run never needs ../shared.
+is deterministic, and a run never needs the sentence files.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tv_eval.api import COLOURS, SHAPES, shape_image
 
 HERE = Path(__file__).parent
 SAMPLE_DIR = HERE / "sample"
-SHARED_DIR = HERE.parent.parent.parent / "shared" / "data" / "multi30k"
+SHARED_DIR = HERE.parent.parent / "tests" / "data" / "multi30k"
 LINES = 6
 
 

@@ -85,7 +85,6 @@ def test_prompts_follow_the_protocols(sample_samples: list[Sample]) -> None:
         .content[1]
         .text.endswith("\nPlease provide brief, clear responses in Japanese language.")
     )
-    assert TASK.prompts_hash() == AlmBenchTask().prompts_hash()
 
 
 def test_paper_mode_is_strict(sample_samples: list[Sample]) -> None:

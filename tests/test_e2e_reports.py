@@ -95,17 +95,31 @@ def test_gate_on_copies_of_the_real_run(real_run: Path, tv_eval_cache: Path, tmp
 def test_leaderboard_of_real_runs_matches_their_samples(
     real_run: Path, tv_eval_cache: Path, tmp_path: Path
 ) -> None:
+    """The tiny model scores 0 everywhere, so a copy of its run gets right answers planted (every other
+    scored sample): a leaderboard that reads no scores, or the wrong ones, cannot match it by chance."""
+    planted = shutil.copytree(real_run, tmp_path / "planted")
+    scored = [s for s in _samples(real_run) if "score" in s["scores"]]
+    right = {s["sample_id"] for s in scored[::2]}
+    _write_samples(
+        planted,
+        [
+            {**s, "scores": dict.fromkeys(s["scores"], 1.0)} if s["sample_id"] in right else s
+            for s in _samples(real_run)
+        ],
+    )
+    output = tmp_path / "board"
     result = run_cli(
-        ["leaderboard", str(BASELINE), str(real_run), "--output", str(tmp_path), "--format", "json,html,png"],
+        ["leaderboard", str(BASELINE), str(planted), "--output", str(output), "--format", "json,html,png"],
         tv_eval_cache,
     )
     assert result.returncode == 0, result.stderr
     assert "SMOKE RUN among the inputs" in result.stdout
-    board = json.loads((tmp_path / "leaderboard.json").read_text(encoding="utf-8"))
+    board = json.loads((output / "leaderboard.json").read_text(encoding="utf-8"))
     (languages,) = [t for t in board["tables"] if t["key"] == "languages:alm_bench"]
     labels = {row["label"] for row in languages["rows"]}
     assert len(labels) == 2 and all(label.startswith("tiny-random@") for label in labels)
-    for run_dir in (BASELINE, real_run):
+    nonzero = 0
+    for run_dir in (BASELINE, planted):
         values: dict[str, list[float]] = defaultdict(list)
         for sample in _samples(run_dir):
             if "score" in sample["scores"]:  # alm_bench's primary metric
@@ -116,5 +130,7 @@ def test_leaderboard_of_real_runs_matches_their_samples(
             cell = row["cells"][languages["columns"].index(language)]
             assert cell["n"] == len(scores)
             assert cell["value"] == pytest.approx(sum(scores) / len(scores))
-    assert (tmp_path / "leaderboard.html").stat().st_size > 10_000
-    assert (tmp_path / "plots" / "alm_bench_tiers.png").is_file()
+            nonzero += cell["value"] > 0
+    assert nonzero > 0
+    assert (output / "leaderboard.html").stat().st_size > 10_000
+    assert (output / "plots" / "alm_bench_tiers.png").is_file()

@@ -2,23 +2,31 @@
 
 Chromium (Debian packages `chromium` and `chromium-driver`, installed by `make test` through
 .ci/browser) loads the page from disk with networking disabled; assertions read the DOM after
-scripts ran (`--dump-dom`), and a screenshot is kept in test-artifacts/leaderboard.png.
+scripts ran (`--dump-dom`) or, through chromedriver, the text as laid out on screen, and the
+screenshot taken then is kept in test-artifacts/leaderboard.png.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
 
 from tests.conftest import REPO_ROOT, run_cli
 from tests.run_factory import LANGUAGES, synthetic_records, write_run
+from tv_eval.core.types import ScoredSample
 
 pytestmark = pytest.mark.slow
 
@@ -84,13 +92,19 @@ class _Dom(HTMLParser):
             self._in_body_rows = False
 
 
+def _records(model: str) -> list[ScoredSample]:
+    """20 questions per language, 6 in Sinhala and Kurdish: a mean over languages is not one over samples."""
+    seed = list(MODELS).index(model)
+    records = synthetic_records(dict(zip(LANGUAGES, MODELS[model], strict=True)), per_language=20, seed=seed)
+    return [r for r in records if r.language not in ("si", "ku") or int(r.sample_id[-4:]) < 6]
+
+
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) -> Path:
     root = tmp_path_factory.mktemp("html")
-    run_dirs = []
-    for seed, (model, skill) in enumerate(MODELS.items()):
-        records = synthetic_records(dict(zip(LANGUAGES, skill, strict=True)), per_language=20, seed=seed)
-        run_dirs.append(str(write_run(root / "runs" / model, model, {"alm_bench": records})))
+    run_dirs = [
+        str(write_run(root / "runs" / model, model, {"alm_bench": _records(model)})) for model in MODELS
+    ]
     result = run_cli(["leaderboard", *run_dirs, "--output", str(root / "out")], tv_eval_cache)
     assert result.returncode == 0, result.stderr
     return root / "out" / "leaderboard.html"
@@ -165,17 +179,108 @@ def test_page_is_self_contained(page: Path) -> None:
     assert plots == ["alm_bench_languages.png", "alm_bench_tiers.png", "alm_bench_transfer_heatmap.png"]
 
 
-def test_screenshot_is_saved_as_an_artifact(page: Path, tmp_path: Path) -> None:
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    SCREENSHOT.unlink(missing_ok=True)
-    result = _chromium_run(
-        page.as_uri(), tmp_path / "profile", "--window-size=1400,3200", f"--screenshot={SCREENSHOT}"
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+class _Browser:
+    """Headless Chromium driven by chromedriver over the W3C WebDriver protocol (plain HTTP, no client
+    library): what a reader sees, as the browser lays it out, rather than the page's source."""
+
+    def __init__(self, profile: Path, width: int, height: int) -> None:
+        driver = shutil.which("chromedriver")
+        if driver is None:
+            pytest.fail("chromedriver is needed: apt-get install chromium-driver (see .ci/browser)")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self._driver = subprocess.Popen(
+            [driver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self._url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if self._call("GET", "/status")["ready"]:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        arguments = [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]
+        options = {"binary": _chromium(), "args": arguments}
+        capabilities = {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}
+        self._session = (
+            "/session/" + self._call("POST", "/session", {"capabilities": capabilities})["sessionId"]
+        )
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self._url + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())["value"]
+
+    def open(self, url: str) -> None:
+        self._call("POST", self._session + "/url", {"url": url})
+
+    def script(self, code: str) -> Any:
+        return self._call("POST", self._session + "/execute/sync", {"script": code, "args": []})
+
+    def element(self, css: str) -> str:
+        found = self._call("POST", self._session + "/element", {"using": "css selector", "value": css})
+        return self._session + "/element/" + next(iter(found.values()))
+
+    def text(self, element: str) -> str:
+        return self._call("GET", element + "/text")
+
+    def rect(self, element: str) -> dict[str, float]:
+        return self._call("GET", element + "/rect")
+
+    def screenshot(self) -> bytes:
+        return base64.b64decode(self._call("GET", self._session + "/screenshot"))
+
+    def close(self) -> None:
+        try:
+            self._call("DELETE", self._session)
+        finally:
+            self._driver.terminate()
+            self._driver.wait(timeout=30)
+
+
+def _mean_over_languages(records: list[ScoredSample]) -> float:
+    by_language: dict[str, list[float]] = {}
+    for record in records:
+        by_language.setdefault(record.language, []).append(record.scores["accuracy"])
+    return sum(sum(values) / len(values) for values in by_language.values()) / len(by_language)
+
+
+def test_screenshot_shows_models_and_their_values_with_intervals(page: Path, tmp_path: Path) -> None:
+    """The overall table as laid out on screen: each model's name and its value, computed here from the
+    records the runs were written from, with the interval the leaderboard reports, in percent."""
+    board = json.loads((page.parent / "leaderboard.json").read_text(encoding="utf-8"))
+    (overall,) = [table for table in board["tables"] if table["key"] == "overall"]
+    browser = _Browser(tmp_path / "profile", 1400, 3200)
+    try:
+        browser.open(page.as_uri())
+        ready = "return document.getElementById('t-overall').getAttribute('data-sort-ready')"
+        assert browser.script(ready) == "true"
+        table = browser.element("#t-overall")
+        shown = " ".join(browser.text(table).split())
+        box = browser.rect(table)
+        viewport = browser.script("return [window.innerWidth, window.innerHeight]")
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SCREENSHOT.write_bytes(browser.screenshot())
+    finally:
+        browser.close()
+    assert box["width"] > 0 and box["height"] > 0
+    assert box["y"] + box["height"] <= viewport[1]  # the table is inside the screenshot
     with Image.open(SCREENSHOT) as image:
-        assert image.size == (1400, 3200)
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
-    assert colours is not None and len(colours) > 200, "the screenshot looks blank"
+        assert image.size == tuple(viewport)
+    for model in MODELS:
+        (row,) = [row for row in overall["rows"] if row["label"] == model]
+        (cell,) = row["cells"]
+        expected = _mean_over_languages(_records(model))
+        assert cell["value"] == pytest.approx(expected)
+        low, high = cell["ci95"]
+        assert low < expected < high
+        assert (
+            f"{model} {expected * 100:.1f} [{low * 100:.1f}, {high * 100:.1f}] n={len(_records(model))}"
+            in shown
+        ), shown
 
 
 def test_without_matplotlib_tables_still_come_out(tmp_path: Path) -> None:

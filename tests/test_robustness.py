@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import errno
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tasks.alm_bench.make_sample import build_rows, write_alm_bench_parquet
 from tests.conftest import TINY_ALM_RUN, run_cli
+from tests.openai_server import canned, serve
 from tv_eval.core.task import TaskConfigError, read_task_config
 from tv_eval.data.hub import image_bytes
 from tv_eval.data.tiers import TierMapError, load_tier_map
@@ -219,25 +221,98 @@ def test_empty_prediction_is_a_counted_failure() -> None:
     assert record.scores == {}
 
 
-def test_tokens_never_reach_outputs_and_remote_code_is_off(tmp_path: Path, tv_eval_cache: Path) -> None:
-    token = "hf_tvevalTESTtoken0123456789"
-    result = run_cli(
+def _run_against(
+    server_url: str, model: str, output: Path, cache: Path, *extra: str, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    return run_cli(
         [
-            *TINY_ALM_RUN,
+            "run",
+            "--model",
+            f"openai:{model}",
+            "--base-url",
+            server_url,
+            "--tasks",
+            "alm_bench",
             "--sample",
-            "--limit",
-            "3",
+            "--languages",
+            "en",
             "--output-dir",
-            str(tmp_path / "out"),
+            str(output),
+            *extra,
         ],
-        tv_eval_cache,
-        extra_env={"HF_TOKEN": token, "OPENAI_API_KEY": token},
+        cache,
+        extra_env={"OPENAI_BASE_URL": "", **env},
     )
-    assert result.returncode == 0, result.stderr
-    (run_dir,) = (tmp_path / "out").iterdir()
-    run = json.loads((run_dir / "run.json").read_text())
+
+
+def _files_holding(secret: str, *folders: Path) -> list[Path]:
+    return [
+        path
+        for folder in folders
+        for path in folder.rglob("*")
+        if path.is_file() and secret.encode() in path.read_bytes()
+    ]
+
+
+def test_api_keys_never_reach_outputs_caches_or_errors(tmp_path: Path) -> None:
+    """Keys that ARE read (model key from --api-key-file and from OPENAI_API_KEY, judge key from
+    --judge-api-key-file) and servers that echo a wrong key in their 401 message, as careless ones do."""
+    model_key, wrong_key, judge_key = (
+        "sk-model-LEAK-CANARY-31a7",
+        "sk-wrong-LEAK-CANARY-9c02",
+        "sk-judge-LEAK-CANARY-5e6b",
+    )
+    hf_token = "hf_tvevalTESTtoken0123456789"
+    (tmp_path / "model.key").write_text(model_key + "\n")
+    (tmp_path / "judge.key").write_text(judge_key)
+    cache = tmp_path / "cache"
+    with (
+        serve(canned("A"), api_key=model_key) as model,
+        serve(canned("7"), api_key="sk-judge-wants-another") as judge,
+    ):
+        accepted = _run_against(
+            model.base_url,
+            "served",
+            tmp_path / "accepted",
+            cache,
+            "--api-key-file",
+            str(tmp_path / "model.key"),
+            "--judge",
+            "openai:judge",
+            "--judge-base-url",
+            judge.base_url,
+            "--judge-api-key-file",
+            str(tmp_path / "judge.key"),
+            "--judge-cache",
+            str(cache / "judge.sqlite"),
+            "--max-failure-rate",
+            "1",
+            env={"HF_TOKEN": hf_token},
+        )
+        answered = len(model.state.bodies)
+        judge_attempts = judge.state.attempts
+        rejected = _run_against(
+            model.base_url, "other", tmp_path / "rejected", cache, env={"OPENAI_API_KEY": wrong_key}
+        )
+    assert accepted.returncode == 0, accepted.stderr
+    (accepted_dir,) = (tmp_path / "accepted").iterdir()
+    records = [json.loads(line) for line in (accepted_dir / "samples.jsonl").open(encoding="utf-8")]
+    assert answered == len(records) > 0  # the key from the file was sent and accepted for every sample
+    judged = [r for r in records if r["question_type"] in ("short", "long")]
+    assert judged and judge_attempts >= len(judged)
+    assert {(r["status"], r["error"]) for r in judged} == {  # the judge's 401 fails closed, key scrubbed
+        ("judge_failed", "judge call failed: HTTP 401: Incorrect API key provided: [REDACTED]")
+    }
+    run = json.loads((accepted_dir / "run.json").read_text(encoding="utf-8"))
     assert run["arguments"]["trust_remote_code"] is False
-    for path in run_dir.iterdir():
-        assert token not in path.read_text(), path
-    assert token not in result.stdout + result.stderr
-    assert token.encode() not in (tv_eval_cache / "responses.sqlite").read_bytes()
+
+    assert rejected.returncode == 1, rejected.stdout + rejected.stderr  # every sample failed
+    (rejected_dir,) = (tmp_path / "rejected").iterdir()
+    errors = [json.loads(line)["error"] for line in (rejected_dir / "samples.jsonl").open(encoding="utf-8")]
+    assert errors and all(e.startswith("HTTP 401: Incorrect API key provided: [REDACTED]") for e in errors)
+
+    assert {"responses.sqlite", "judge.sqlite"} <= {path.name for path in cache.iterdir()}
+    streams = accepted.stdout + accepted.stderr + rejected.stdout + rejected.stderr
+    for secret in (model_key, wrong_key, judge_key, hf_token):
+        assert _files_holding(secret, accepted_dir, rejected_dir, cache) == [], secret
+        assert secret not in streams

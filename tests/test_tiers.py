@@ -4,6 +4,25 @@ import pytest
 
 from tv_eval.data.tiers import TierMapError, joshi_tier_map, load_tier_map
 
+# Table 1 of Joshi et al. (2020) names five example languages per class; these classes are the
+# paper's, written here by hand, so a lookup that drifts from the paper fails whatever the data says.
+PAPER_EXAMPLES = {
+    "5": {"en": "English", "es": "Spanish", "de": "German", "ja": "Japanese", "fr": "French"},
+    "4": {"ru": "Russian", "hu": "Hungarian", "vi": "Vietnamese", "nl": "Dutch", "ko": "Korean"},
+    "3": {"id": "Indonesian", "uk": "Ukrainian", "ceb": "Cebuano", "af": "Afrikaans", "he": "Hebrew"},
+    "2": {"zu": "Zulu", "kok": "Konkani", "lo": "Lao", "mt": "Maltese", "ga": "Irish"},
+    "1": {"chr": "Cherokee", "fj": "Fijian", "kl": "Greenlandic", "bho": "Bhojpuri", "nv": "Navajo"},
+    "0": {"dal": "Dahalo", "wbp": "Warlpiri", "wls": "Wallisian", "boa": "Bora"},
+}
+
+
+@pytest.mark.parametrize(
+    ("tag", "tier"),
+    [(tag, tier) for tier, languages in PAPER_EXAMPLES.items() for tag in languages],
+)
+def test_classes_of_the_papers_example_languages(tag: str, tier: str) -> None:
+    assert joshi_tier_map().tier_of(tag) == tier
+
 
 @pytest.mark.parametrize(
     ("tag", "tier"),

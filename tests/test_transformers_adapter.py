@@ -6,6 +6,7 @@ import hashlib
 import io
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -243,7 +244,10 @@ def test_stop_strings_truncate(adapter: TinyRandomAdapter) -> None:
 def test_sampling_is_seeded(adapter: TinyRandomAdapter) -> None:
     params = GenerationParams(max_new_tokens=12, temperature=1.0, top_p=0.9)
     requests = [image_request(f"sample-{i}", QUESTIONS[i], i, params) for i in range(3)]
-    assert [r.text for r in adapter.generate(requests)] == [r.text for r in adapter.generate(requests)]
+    sampled = [r.text for r in adapter.generate(requests)]
+    assert [r.text for r in adapter.generate(requests)] == sampled
+    greedy = [replace(r, generation=replace(params, temperature=0.0)) for r in requests]
+    assert [r.text for r in adapter.generate(greedy)] != sampled  # it did sample
 
 
 def test_out_of_memory_halves_the_batch(

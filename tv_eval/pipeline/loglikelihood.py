@@ -2,7 +2,7 @@
 
 Contrastive benchmarks (CoMMuTE) ask which of several continuations the model finds more likely; the
 adapter's batched `loglikelihood` does the model work, so requests of many samples share batches. The
-runner's chunk loop (`evaluate_task`) calls this once per chunk, as it calls generation for the others.
+chunk loop (evaluation.py) calls this once per chunk, as it calls generation for the others.
 """
 
 from __future__ import annotations

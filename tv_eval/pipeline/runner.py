@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,15 +19,15 @@ from typing import Any
 
 from tv_eval.core import registry
 from tv_eval.core.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
-from tv_eval.core.task import DataSource, LoadedTask, RequestType, ScoringMode, Task, TaskConfigError
-from tv_eval.core.types import Request, Response, Sample, ScoredSample
+from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
+from tv_eval.core.types import Sample, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import JudgeConfig, TaskToJudge, load_prices, resolve_judge
 from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache, default_cache_dir
+from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_after_scoring
-from tv_eval.pipeline.loglikelihood import score_loglikelihood_chunk
-from tv_eval.pipeline.records import rewrite_samples, score_sample, split_for_model, write_results
+from tv_eval.pipeline.records import rewrite_samples, write_results
 from tv_eval.pipeline.run_record import environment_record
 from tv_eval.scoring.batch_scoring import BatchScorer, apply_batch_scorers
 
@@ -139,11 +139,6 @@ def select_samples(
     return sorted(chosen, key=lambda sample: order[sample.sample_id])
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _run_id(model: str) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")[:60]
@@ -204,56 +199,6 @@ def prepare_tasks(
             )
         )
     return prepared
-
-
-ChunkScorer = Callable[[Task, Sequence[Sample], ScoringMode, CachedGeneration], list[ScoredSample]]
-
-
-def score_generated_chunk(
-    task: Task, chunk: Sequence[Sample], scoring: ScoringMode, generation: CachedGeneration
-) -> list[ScoredSample]:
-    """One generated answer per sample, scored by the task."""
-    requests = [task.build_request(sample, scoring) for sample in chunk]
-    responses = generation.generate(requests)
-    return [
-        _generated_record(task, sample, scoring, request, response)
-        for sample, request, response in zip(chunk, requests, responses, strict=True)
-    ]
-
-
-def _generated_record(
-    task: Task, sample: Sample, scoring: ScoringMode, request: Request, response: Response
-) -> ScoredSample:
-    prediction = response.text if response.error is None else None
-    return score_sample(task, sample, scoring, request.prompt_text, prediction, response.error)
-
-
-CHUNK_SCORERS: Mapping[RequestType, ChunkScorer] = {
-    RequestType.GENERATE: score_generated_chunk,
-    RequestType.LOGLIKELIHOOD: score_loglikelihood_chunk,
-}
-
-
-def evaluate_task(
-    prepared: PreparedTask,
-    generation: CachedGeneration,
-    writer: JsonlAppender,
-    chunk_size: int,
-    progress: ProgressHandle,
-) -> list[ScoredSample]:
-    """Run the model in chunks of samples (generation or log-likelihoods, by the task's request type)
-    and persist each chunk's records before starting the next."""
-    task, scoring = prepared.task, prepared.scoring
-    score_chunk = CHUNK_SCORERS[task.request_type]
-    runnable, records = split_for_model(task, prepared.samples, scoring)
-    writer.write_batch(record.to_json() for record in records)
-    for chunk in _chunks(runnable, chunk_size):
-        chunk_records = score_chunk(task, chunk, scoring, generation)
-        writer.write_batch(record.to_json() for record in chunk_records)
-        records.extend(chunk_records)
-        progress.advance(len(chunk))
-    progress.close()
-    return records
 
 
 def _start_run_dir(config: RunConfig, model_name: str) -> Path:

@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from model_adapters.transformers_adapter import TransformersAdapter
-from tv_eval.api import CACHE_DIR_ENV, AdapterSettings, ModelIdentity, default_cache_dir
+from tv_eval.api import AdapterSettings, ModelIdentity, cache_root
 
 if TYPE_CHECKING:
     from transformers import LlavaConfig, LlavaProcessor, PreTrainedTokenizerFast
 
 TINY_MODEL_NAME = "tiny-random"
 TINY_MODEL_REVISION = "v1"
-CACHE_ENV_VAR = CACHE_DIR_ENV
 
 _SEED = 1234
 _VOCAB_SIZE = 1000
@@ -83,7 +82,7 @@ _CHAT_TEMPLATE = (
 
 def tiny_model_path() -> Path:
     """The cached tiny model, built on first use; `TV_EVAL_CACHE_DIR` relocates the cache (tests, CI)."""
-    path = default_cache_dir() / "models" / f"{TINY_MODEL_NAME}-{TINY_MODEL_REVISION}"
+    path = cache_root() / "models" / f"{TINY_MODEL_NAME}-{TINY_MODEL_REVISION}"
     if not (path / "config.json").is_file():
         build_tiny_model(path)
     return path
@@ -209,18 +208,14 @@ class TinyRandomAdapter(TransformersAdapter):
         return str(tiny_model_path())
 
     @classmethod
+    def resolve_revision(cls, settings: AdapterSettings) -> str | None:
+        """The recipe's version: the same recipe always builds the same weights."""
+        return TINY_MODEL_REVISION
+
+    @classmethod
     def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
-        return replace(
-            super().cache_identity(settings), model_id=TINY_MODEL_NAME, revision=TINY_MODEL_REVISION
-        )
+        return replace(super().cache_identity(settings), model_id=TINY_MODEL_NAME)
 
     @property
     def identity(self) -> ModelIdentity:
-        return ModelIdentity(
-            model_id=TINY_MODEL_NAME,
-            revision=TINY_MODEL_REVISION,
-            adapter=self.name,
-            adapter_version=self.version,
-            dtype=self.dtype_name,
-            device=self.device,
-        )
+        return replace(super().identity, model_id=TINY_MODEL_NAME)

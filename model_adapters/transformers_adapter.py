@@ -17,12 +17,19 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from model_adapters.transformers_config import context_length, resolve_device, resolve_dtype
+from model_adapters.transformers_decoding import (
+    append_continuations,
+    decoding_kwargs,
+    truncate_at_stop,
+    until_stop_token,
+)
 from tv_eval.api import (
     AdapterSettings,
     BatchCallback,
-    GenerationParams,
     ImagePart,
     Message,
     ModelAdapter,
@@ -30,8 +37,10 @@ from tv_eval.api import (
     ModelLoadError,
     Request,
     Response,
+    RevisionError,
     VideoDecodeError,
     expand_video_parts,
+    resolve_model_revision,
 )
 
 if TYPE_CHECKING:
@@ -41,11 +50,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-SUPPORTED_DTYPES = ("bfloat16", "float16", "float32")
 AUTO_BATCH_SIZE_CUDA = 32
 AUTO_BATCH_SIZE_CPU = 8
-# Where configs keep their context length, in the order transformers' own model families use them.
-_CONTEXT_ATTRIBUTES = ("max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
 # PIL names the stream it failed on, e.g. "<_io.BytesIO object at 0x7f...>": noise that differs per run.
 _OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
 
@@ -68,15 +74,19 @@ class TransformersAdapter(ModelAdapter):
 
     name = "transformers"
     version = "1"
+    required_modules: ClassVar[tuple[str, ...]] = ("torch", "transformers")
+    extra: ClassVar[str | None] = "hf"
 
     def __init__(self, settings: AdapterSettings) -> None:
         super().__init__(settings)
         import torch
 
+        # Resolved once and loaded exactly, so the weights in memory are those the cache key names.
+        self.revision = self.resolve_revision(settings)
         self.device = resolve_device(settings.device)
         self.dtype_name = resolve_dtype(settings.dtype, settings.options.get("default_dtype"), self.device)
         self.processor, self._model = self._load(getattr(torch, self.dtype_name))
-        self.context_length = _context_length(self.model.config)
+        self.context_length = context_length(self.model.config)
         self.batch_size = settings.batch_size or (
             AUTO_BATCH_SIZE_CUDA if self.device.startswith("cuda") else AUTO_BATCH_SIZE_CPU
         )
@@ -89,15 +99,16 @@ class TransformersAdapter(ModelAdapter):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         source = self._model_source()
-        common = {"revision": self.settings.revision, "trust_remote_code": self.settings.trust_remote_code}
+        revision = None if Path(source).expanduser().is_dir() else self.revision
+        common = {"revision": revision, "trust_remote_code": self.settings.trust_remote_code}
         try:
             processor = AutoProcessor.from_pretrained(source, **common)
             model = AutoModelForImageTextToText.from_pretrained(
                 source, dtype=dtype, device_map=self.device, **common
             )
         except Exception as exc:
-            revision = f"@{self.settings.revision}" if self.settings.revision else ""
-            raise ModelLoadError(f"cannot load {source}{revision}: {_first_line(exc)}") from exc
+            at = f"@{revision}" if revision else ""
+            raise ModelLoadError(f"cannot load {source}{at}: {_first_line(exc)}") from exc
         tokenizer = processor.tokenizer
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
@@ -114,7 +125,7 @@ class TransformersAdapter(ModelAdapter):
     def identity(self) -> ModelIdentity:
         return ModelIdentity(
             model_id=self.settings.model_id,
-            revision=self.settings.revision or getattr(self.model.config, "_commit_hash", None),
+            revision=self.revision or getattr(self.model.config, "_commit_hash", None),
             adapter=self.name,
             adapter_version=self.version,
             dtype=self.dtype_name,
@@ -130,6 +141,14 @@ class TransformersAdapter(ModelAdapter):
             torch.cuda.empty_cache()
 
     # generate
+
+    @classmethod
+    def resolve_revision(cls, settings: AdapterSettings) -> str | None:
+        """The Hub commit the id resolves to, or the content digest of a local checkpoint folder."""
+        try:
+            return resolve_model_revision(settings.model_id, settings.revision)
+        except RevisionError as error:
+            raise ModelLoadError(str(error)) from error
 
     @classmethod
     def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
@@ -163,7 +182,7 @@ class TransformersAdapter(ModelAdapter):
         with torch.inference_mode():
             output = self.model.generate(
                 **inputs,
-                **_decoding_kwargs(params),
+                **decoding_kwargs(params),
                 max_new_tokens=params.max_new_tokens,
                 pad_token_id=tokenizer.pad_token_id,
                 stop_strings=[stop for stop in params.stop if stop] or None,
@@ -173,12 +192,12 @@ class TransformersAdapter(ModelAdapter):
         stop_ids = self._stop_token_ids()
         responses = []
         for item, tokens in zip(batch, new_tokens, strict=True):
-            tokens = _until_stop_token(tokens, stop_ids)
+            tokens = until_stop_token(tokens, stop_ids)
             text = tokenizer.decode(tokens, skip_special_tokens=True)
             responses.append(
                 Response(
                     request_id=item.request.request_id,
-                    text=_truncate_at_stop(text, params.stop),
+                    text=truncate_at_stop(text, params.stop),
                     prompt_tokens=item.prompt_tokens,
                     completion_tokens=len(tokens),
                 )
@@ -220,7 +239,11 @@ class TransformersAdapter(ModelAdapter):
     def _loglikelihood_batch(self, batch: list[_Prepared]) -> list[float]:
         import torch
 
-        inputs = _append_continuations(self._encode(batch), batch, self.processor.tokenizer.pad_token_id)
+        inputs = append_continuations(
+            self._encode(batch),
+            [item.continuation_ids for item in batch],
+            self.processor.tokenizer.pad_token_id,
+        )
         with torch.inference_mode():
             logits = self.model(**inputs).logits
         lengths = inputs["attention_mask"].sum(dim=1).tolist()
@@ -325,46 +348,6 @@ class TransformersAdapter(ModelAdapter):
             torch.cuda.empty_cache()
 
 
-def resolve_device(requested: str) -> str:
-    """'auto' means the GPU when there is one; anything else is passed to torch as given."""
-    import torch
-
-    if requested != "auto":
-        return requested
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def resolve_dtype(requested: str, default: str | None, device: str) -> str:
-    """An explicit dtype wins; 'auto' takes the alias's dtype on GPU, bf16 or fp16 otherwise, fp32 on CPU.
-
-    fp32 on CPU because bf16 matmuls there are slow and less exact, and CI gates on exact CPU outputs.
-    """
-    import torch
-
-    if requested != "auto":
-        if requested not in SUPPORTED_DTYPES:
-            raise ModelLoadError(
-                f"unsupported dtype {requested!r}; use auto or one of {', '.join(SUPPORTED_DTYPES)}"
-            )
-        return requested
-    if not device.startswith("cuda"):
-        return "float32"
-    bf16 = torch.cuda.is_bf16_supported()
-    if default in SUPPORTED_DTYPES and (default != "bfloat16" or bf16):
-        return default
-    return "bfloat16" if bf16 else "float16"
-
-
-def _context_length(config: Any) -> int | None:
-    """The language model's context window, or None where the config does not say."""
-    text_config = config.get_text_config() if hasattr(config, "get_text_config") else config
-    for attribute in _CONTEXT_ATTRIBUTES:
-        value = getattr(text_config, attribute, None)
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
-
-
 def _to_hf_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The chat format every HF processor template understands: typed image and text parts."""
     return [
@@ -384,62 +367,6 @@ def _decode_image(data: bytes) -> Image.Image:
 
     with Image.open(io.BytesIO(data)) as image:
         return image.convert("RGB")
-
-
-def _decoding_kwargs(params: GenerationParams) -> dict[str, Any]:
-    """Greedy, or temperature/top-p sampling with top-k off so only the request's settings apply."""
-    if params.greedy:
-        return {"do_sample": False}
-    return {"do_sample": True, "temperature": params.temperature, "top_p": params.top_p, "top_k": 0}
-
-
-def _until_stop_token(tokens: list[int], stop_ids: set[int]) -> list[int]:
-    """The generated tokens up to and including the first end-of-sequence (or padding) token."""
-    for position, token in enumerate(tokens):
-        if token in stop_ids:
-            return tokens[: position + 1]
-    return tokens
-
-
-def _truncate_at_stop(text: str, stops: Sequence[str]) -> str:
-    """Cut the text at the earliest stop string, as API backends do."""
-    cuts = [text.find(stop) for stop in stops if stop and stop in text]
-    return text[: min(cuts)] if cuts else text
-
-
-def _append_continuations(inputs: BatchFeature, batch: list[_Prepared], pad_token_id: int) -> BatchFeature:
-    """Rebuild the per-token tensors as [prompt][continuation][padding] rows.
-
-    Right padding keeps every row's positions starting at 0, so no model-specific position ids are
-    needed; causal attention means the padding after a row never affects its scores. Image tensors
-    (pixel values, sizes, grids) do not depend on padding and are kept as they are.
-    """
-    import torch
-
-    input_ids = inputs["input_ids"]
-    real = inputs["attention_mask"].bool()
-    token_keys = [key for key, value in inputs.items() if _is_per_token(value, input_ids)]
-    rows: dict[str, list[torch.Tensor]] = {key: [] for key in token_keys}
-    for row, item in enumerate(batch):
-        continuation = torch.tensor(item.continuation_ids, dtype=input_ids.dtype, device=input_ids.device)
-        for key in token_keys:
-            prompt = inputs[key][row][real[row]]
-            if key == "input_ids":
-                tail = continuation
-            elif key == "attention_mask":
-                tail = torch.ones_like(continuation, dtype=prompt.dtype)
-            else:
-                tail = torch.zeros_like(continuation, dtype=prompt.dtype)
-            rows[key].append(torch.cat([prompt, tail]))
-    for key in token_keys:
-        padding = pad_token_id if key == "input_ids" else 0
-        inputs[key] = torch.nn.utils.rnn.pad_sequence(rows[key], batch_first=True, padding_value=padding)
-    return inputs
-
-
-def _is_per_token(value: Any, input_ids: torch.Tensor) -> bool:
-    """Token ids, attention masks and token types: tensors shaped exactly like the batch's input ids."""
-    return getattr(value, "ndim", 0) == 2 and tuple(value.shape) == tuple(input_ids.shape)
 
 
 def _error_response(item: _Prepared, error: str) -> Response:

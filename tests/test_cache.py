@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import TINY_ALM_RUN, run_cli
 from tv_eval.core.adapter import BatchCallback
+from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
+from tv_eval.core.store import CacheError
 from tv_eval.core.types import (
     GenerationParams,
     ImageInput,
@@ -20,6 +22,7 @@ from tv_eval.core.types import (
     Response,
     TextPart,
 )
+from tv_eval.judge.cache import CachedAnswer, JudgeCache
 from tv_eval.pipeline.cache import ResponseCache, request_key
 from tv_eval.pipeline.generation import CachedGeneration
 
@@ -154,3 +157,31 @@ def test_cache_commands_and_no_cache(tmp_path: Path, tv_eval_cache: Path) -> Non
     cleared = run_cli(["cache", "clear", "--model", "tiny-random", "--cache-dir", str(cache)], tv_eval_cache)
     assert "removed 6 cached responses of tiny-random" in cleared.stdout
     assert "0 responses" in run_cli(["cache", "info", "--cache-dir", str(cache)], tv_eval_cache).stdout
+
+
+def test_every_cache_lives_under_the_one_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tv_eval.core.content_digest import DIGEST_FILE, DigestCache
+    from tv_eval.judge.cache import default_judge_cache_path
+    from tv_eval.scoring.comet_env import env_path
+
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path))
+    assert cache_root() == tmp_path
+    assert default_judge_cache_path().parent == tmp_path
+    assert env_path().parent.parent == tmp_path
+    DigestCache().close()
+    assert (tmp_path / DIGEST_FILE).is_file()
+
+
+@pytest.mark.parametrize("cache_class", [ResponseCache, JudgeCache])
+def test_both_caches_report_an_unusable_file_as_cache_error(cache_class: type, tmp_path: Path) -> None:
+    not_a_database = tmp_path / "cache.sqlite"
+    not_a_database.write_text("plain text, not SQLite")
+    with pytest.raises(CacheError, match="cache"):
+        cache_class(not_a_database)
+
+
+def test_judge_cache_round_trips_an_answer(tmp_path: Path) -> None:
+    cache = JudgeCache(tmp_path / "judge.sqlite")
+    cache.put("k", "tiny_random:tiny-random", CachedAnswer("yes", 3, 1))
+    assert (cache.get("k"), cache.get("other"), len(cache)) == (CachedAnswer("yes", 3, 1), None, 1)
+    cache.close()

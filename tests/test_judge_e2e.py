@@ -156,11 +156,12 @@ def judge_by_rule(messages: list[dict], body: dict) -> str:
 @pytest.fixture(scope="module")
 def model_server(tv_eval_cache: Path) -> Iterator[str]:
     """The tiny LLaVA served over HTTP, built in this process from the session's model cache."""
-    from model_adapters.tiny_random import CACHE_ENV_VAR, TinyRandomAdapter
+    from model_adapters.tiny_random import TinyRandomAdapter
     from tv_eval.core.adapter import AdapterSettings
+    from tv_eval.core.cache_root import CACHE_DIR_ENV
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV_VAR, str(tv_eval_cache))
+        patch.setenv(CACHE_DIR_ENV, str(tv_eval_cache))
         adapter = TinyRandomAdapter(AdapterSettings(model_id="tiny-random", device="cpu", batch_size=4))
     with serve(tiny_model_responder(adapter), api_key=KEY) as server:
         yield server.base_url

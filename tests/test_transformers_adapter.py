@@ -14,15 +14,15 @@ from PIL import Image
 
 from model_adapters.aliases import ALIASES
 from model_adapters.tiny_random import (
-    CACHE_ENV_VAR,
     TINY_MODEL_NAME,
     TINY_MODEL_REVISION,
     TinyRandomAdapter,
     build_tiny_model,
     tiny_model_path,
 )
-from model_adapters.transformers_adapter import TransformersAdapter, resolve_dtype
+from model_adapters.transformers_adapter import TransformersAdapter
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
+from tv_eval.core.cache_root import CACHE_DIR_ENV
 from tv_eval.core.registry import load_adapter_class, resolve_model
 from tv_eval.core.types import (
     GenerationParams,
@@ -125,7 +125,7 @@ def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def adapter(tiny_cache: Path) -> Iterator[TinyRandomAdapter]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV_VAR, str(tiny_cache))
+        patch.setenv(CACHE_DIR_ENV, str(tiny_cache))
         loaded = TinyRandomAdapter(AdapterSettings(model_id="tiny-random", batch_size=8))
     yield loaded
     loaded.close()
@@ -159,7 +159,7 @@ def test_tiny_model_rebuilds_identically(tmp_path: Path, tiny_cache: Path) -> No
 
 
 def test_tiny_model_path_uses_cache_env(monkeypatch: pytest.MonkeyPatch, tiny_cache: Path) -> None:
-    monkeypatch.setenv(CACHE_ENV_VAR, str(tiny_cache))
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tiny_cache))
     assert tiny_model_path() == tiny_cache / "models" / f"{TINY_MODEL_NAME}-{TINY_MODEL_REVISION}"
 
 
@@ -368,6 +368,8 @@ def test_local_path_loads_through_the_generic_adapter(tiny_cache: Path) -> None:
     )
     try:
         assert generic.identity.model_id == str(path) and generic.identity.adapter == "transformers"
+        assert generic.identity.revision == TransformersAdapter.cache_identity(generic.settings).revision
+        assert str(generic.identity.revision).startswith("sha256:")
         assert generic.generate([image_request("r", QUESTIONS[0], 1)])[0].error is None
     finally:
         generic.close()
@@ -378,33 +380,3 @@ def test_missing_model_is_a_load_error(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "empty-dir").mkdir()
     with pytest.raises(ModelLoadError, match="cannot load"):
         TransformersAdapter(AdapterSettings(model_id=str(tmp_path / "empty-dir"), device="cpu"))
-
-
-@pytest.mark.parametrize(
-    ("requested", "default", "device", "bf16", "expected"),
-    [
-        ("auto", None, "cpu", False, "float32"),
-        ("auto", "bfloat16", "cpu", False, "float32"),
-        ("bfloat16", None, "cpu", False, "bfloat16"),
-        ("float16", "bfloat16", "cuda", True, "float16"),
-        ("auto", None, "cuda", True, "bfloat16"),
-        ("auto", None, "cuda", False, "float16"),
-        ("auto", "bfloat16", "cuda", False, "float16"),
-        ("auto", "float32", "cuda", True, "float32"),
-    ],
-)
-def test_dtype_resolution(
-    monkeypatch: pytest.MonkeyPatch,
-    requested: str,
-    default: str | None,
-    device: str,
-    bf16: bool,
-    expected: str,
-) -> None:
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: bf16)
-    assert resolve_dtype(requested, default, device) == expected
-
-
-def test_unknown_dtype_is_rejected() -> None:
-    with pytest.raises(ModelLoadError, match="unsupported dtype"):
-        resolve_dtype("int3", None, "cpu")

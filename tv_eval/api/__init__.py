@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
+    from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
     from tv_eval.core.metrics import (
         Aggregation,
         IntervalMethod,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
         check_specs,
         primary_spec,
     )
+    from tv_eval.core.revisions import RevisionError, resolve_model_revision
     from tv_eval.core.task import (
         DatasetIdentity,
         DataSource,
@@ -66,7 +68,6 @@ if TYPE_CHECKING:
         video_qa_prompt,
         video_qa_protocol,
     )
-    from tv_eval.pipeline.cache import CACHE_DIR_ENV, default_cache_dir
     from tv_eval.scoring.batch_scoring import BatchScorer
     from tv_eval.scoring.choices import (
         OPTION_LETTERS,
@@ -161,8 +162,10 @@ _SOURCES: dict[str, str] = {
     "lave_protocol": "tv_eval.judge.protocols",
     "video_qa_prompt": "tv_eval.judge.protocols",
     "video_qa_protocol": "tv_eval.judge.protocols",
-    "CACHE_DIR_ENV": "tv_eval.pipeline.cache",
-    "default_cache_dir": "tv_eval.pipeline.cache",
+    "CACHE_DIR_ENV": "tv_eval.core.cache_root",
+    "cache_root": "tv_eval.core.cache_root",
+    "RevisionError": "tv_eval.core.revisions",
+    "resolve_model_revision": "tv_eval.core.revisions",
     "BatchScorer": "tv_eval.scoring.batch_scoring",
     "OPTION_LETTERS": "tv_eval.scoring.choices",
     "TruthWords": "tv_eval.scoring.choices",
@@ -242,6 +245,7 @@ __all__ = [
     "Request",
     "RequestType",
     "Response",
+    "RevisionError",
     "RowReader",
     "SacrebleuMetric",
     "Sample",
@@ -263,6 +267,7 @@ __all__ = [
     "VideoPart",
     "answer_index",
     "build_sample",
+    "cache_root",
     "check_option_names",
     "check_prompt_template",
     "check_specs",
@@ -271,7 +276,6 @@ __all__ = [
     "clean_hypothesis",
     "combined_identity",
     "dataset_file",
-    "default_cache_dir",
     "expand_video_parts",
     "extract_choice",
     "extract_truth",
@@ -289,6 +293,7 @@ __all__ = [
     "primary_spec",
     "read_image",
     "read_task_config",
+    "resolve_model_revision",
     "shape_image",
     "translation_prompt",
     "video_input",

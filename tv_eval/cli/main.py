@@ -100,11 +100,11 @@ CONFIG_ERRORS_DOC = "Configuration problems exit 2 before any model loads."
 def _config_errors() -> tuple[type[Exception], ...]:
     from tv_eval.core.adapter import ModelLoadError
     from tv_eval.core.registry import RegistryError
+    from tv_eval.core.store import CacheError
     from tv_eval.core.task import TaskConfigError
     from tv_eval.data.languages import UnknownLanguageError
     from tv_eval.data.tiers import TierMapError
     from tv_eval.judge.judging import JudgeConfigError
-    from tv_eval.pipeline.cache import CacheError
     from tv_eval.pipeline.runner import RunConfigError
     from tv_eval.results.document import ResultsSchemaError
 
@@ -216,6 +216,13 @@ def run(
         int | None,
         typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's)."),
     ] = None,
+    revision: Annotated[
+        str | None,
+        typer.Option(help="Model revision on the Hub (branch, tag or commit; default: main's commit now)."),
+    ] = None,
+    data_revision: Annotated[
+        str | None, typer.Option(help="Dataset revision on the Hub (branch, tag or commit).")
+    ] = None,
     judge: JudgeOption = None,
     judge_base_url: JudgeBaseUrlOption = None,
     judge_api_key_file: JudgeKeyFileOption = None,
@@ -252,7 +259,9 @@ def run(
         base_url, concurrency, video_frames, judge, judge_base_url = (
             arguments.get(k) for k in ("base_url", "concurrency", "video_frames", "judge", "judge_base_url")
         )
-        task_option = arguments.get("task_option")
+        task_option, revision, data_revision = (
+            arguments.get(k) for k in ("task_option", "revision", "data_revision")
+        )
         max_failure_rate = arguments.get("max_failure_rate", max_failure_rate)
         data_dir, tier_map, api_key_file, judge_api_key_file, judge_prices, judge_cache = (
             Path(arguments[k]) if arguments.get(k) else None
@@ -309,6 +318,8 @@ def run(
                 concurrency,
             ),
             task_options=_task_options(task_option),
+            revision=revision,
+            data_revision=data_revision,
         )
         outcome = run_evaluation(config, tier_map_obj, progress_factory=_RichProgress)
     except RunInterrupted as interrupted:

@@ -20,10 +20,12 @@ CacheDirOption = Annotated[
 
 
 def _open_cache(cache_dir: Path | None) -> ResponseCache:
-    from tv_eval.pipeline.cache import CACHE_FILE, CacheError, ResponseCache, default_cache_dir
+    from tv_eval.core.cache_root import cache_root
+    from tv_eval.core.store import CacheError
+    from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
 
     try:
-        return ResponseCache((cache_dir or default_cache_dir()) / CACHE_FILE)
+        return ResponseCache((cache_dir or cache_root()) / CACHE_FILE)
     except CacheError as error:
         fail(str(error))
 

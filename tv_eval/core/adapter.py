@@ -6,6 +6,7 @@ back-off are the adapter's business; the runner only hands over lists of request
 
 from __future__ import annotations
 
+import importlib.util
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,10 @@ from tv_eval.core.types import ModelIdentity, Request, Response
 
 class ModelLoadError(RuntimeError):
     """A model that cannot be loaded (missing path, no access, incompatible files)."""
+
+
+class MissingExtraError(ModelLoadError):
+    """An adapter whose libraries are not installed; the message names the extra that installs them."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,9 @@ BatchCallback = Callable[[Sequence[int], Sequence[Response]], None]
 class ModelAdapter(ABC):
     name: ClassVar[str]
     version: ClassVar[str]
+    # Top-level modules the adapter imports when it runs, and the tv-eval extra that installs them.
+    required_modules: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str | None] = None
 
     def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings
@@ -57,12 +65,28 @@ class ModelAdapter(ABC):
         """Model id, revision and adapter version: what the results and the cache key record."""
 
     @classmethod
+    def check_installed(cls) -> None:
+        """Raise MissingExtraError naming the extra to install when a required module is missing."""
+        missing = [name for name in cls.required_modules if not _importable(name)]
+        if missing:
+            extra = f'; install it with: pip install "tv-eval[{cls.extra}]"' if cls.extra else ""
+            raise MissingExtraError(
+                f"the {cls.name} adapter needs {', '.join(missing)}, not installed{extra}"
+            )
+
+    @classmethod
+    def resolve_revision(cls, settings: AdapterSettings) -> str | None:
+        """The revision the model name stands for now (a Hub commit, a folder's digest); the default
+        takes the settings' revision as it is, for backends that cannot tell."""
+        return settings.revision
+
+    @classmethod
     def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
         """The identity responses are cached under, known before the model loads, so a fully cached
         run never loads the model. Adapters that resolve settings (e.g. dtype 'auto') override it."""
         return ModelIdentity(
             model_id=settings.model_id,
-            revision=settings.revision,
+            revision=cls.resolve_revision(settings),
             adapter=cls.name,
             adapter_version=cls.version,
             dtype=settings.dtype,
@@ -79,3 +103,10 @@ class ModelAdapter(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook; most adapters hold nothing to release
         """Release devices and memory; the default has nothing to release."""
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False

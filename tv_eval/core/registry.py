@@ -51,8 +51,10 @@ class ModelSpec:
         seed: int,
         trust_remote_code: bool = False,
         extra_options: Mapping[str, Any] | None = None,
+        revision: str | None = None,
     ) -> AdapterSettings:
-        """Adapter settings for this model: the alias's options and dtype plus the caller's choices."""
+        """Adapter settings for this model: the alias's options, dtype and revision plus the caller's
+        choices (a `revision` given here wins over the alias's)."""
         from tv_eval.core.adapter import AdapterSettings
 
         options = {**self.options, **(extra_options or {})}
@@ -60,7 +62,7 @@ class ModelSpec:
             options["default_dtype"] = self.dtype
         return AdapterSettings(
             model_id=self.model_id,
-            revision=self.revision,
+            revision=revision or self.revision,
             device=device,
             dtype=dtype,
             batch_size=batch_size,
@@ -105,10 +107,13 @@ def load_task(name: str) -> Task:
 
 
 def load_adapter_class(name: str) -> type[ModelAdapter]:
+    """The adapter class, once its libraries are known to be installed (else MissingExtraError)."""
     points = _entry_points(ADAPTER_GROUP)
     if name not in points:
         raise _unknown("adapter", name, list(points))
-    return _load(points[name])
+    adapter_class: type[ModelAdapter] = _load(points[name])
+    adapter_class.check_installed()
+    return adapter_class
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,10 @@
 All three go through the same `load_dataset` call, so tests on local parquet exercise the code
 path real runs take. Images are kept encoded: decoding happens per sample in the adapter, where
 a corrupt file fails one sample instead of the whole load.
+
+Identity follows content: a Hub dataset is loaded at, and recorded with, the commit its revision
+resolves to; a local folder or bundled sample gets the fingerprint of its files' bytes
+(`content_fingerprint`), not the one `datasets` derives from paths and modification times.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tv_eval.core.content_digest import files_digest
+from tv_eval.core.revisions import resolve_hub_revision
 from tv_eval.core.task import DatasetIdentity, DataSource, TaskConfigError
 
 if TYPE_CHECKING:
@@ -29,14 +35,7 @@ def load_split(
 ) -> tuple[Dataset, DatasetIdentity]:
     import datasets
 
-    if source.use_sample:
-        location, label, revision = str(sample_dir), "sample", None
-    elif source.data_dir is not None:
-        if not source.data_dir.exists():
-            raise TaskConfigError(f"data directory {source.data_dir} does not exist")
-        location, label, revision = str(source.data_dir), "local", None
-    else:
-        location, label, revision = dataset_id, "hub", source.revision
+    location, label, revision = _location(dataset_id, source, sample_dir)
     try:
         dataset = datasets.load_dataset(location, name=config_name, split=split, revision=revision)
     except (FileNotFoundError, ValueError, ConnectionError, OSError) as error:
@@ -54,15 +53,54 @@ def load_split(
         )
     for column in image_columns:
         dataset = dataset.cast_column(column, datasets.Image(decode=False))
-    identity = DatasetIdentity(
+    return dataset, split_identity(dataset_id, split, dataset, label, location, revision)
+
+
+def split_identity(
+    dataset_id: str, split: str, dataset: Dataset, label: str, location: str, revision: str | None
+) -> DatasetIdentity:
+    """What run.json records of a loaded split: for the Hub the commit the revision resolves to and
+    the fingerprint `datasets` derives from it; for local data and samples the content fingerprint."""
+    hub = label == "hub"
+    return DatasetIdentity(
         dataset_id=dataset_id,
         split=split,
-        revision=revision,
-        fingerprint=dataset._fingerprint,
+        revision=resolve_hub_revision(dataset_id, revision, "dataset") if hub else None,
+        fingerprint=dataset._fingerprint if hub else content_fingerprint(Path(location)),
         source=label if label != "local" else f"local:{location}",
         num_rows=dataset.num_rows,
     )
-    return dataset, identity
+
+
+def _location(dataset_id: str, source: DataSource, sample_dir: Path) -> tuple[str, str, str | None]:
+    """Where to load from, its label, and the Hub revision to load (None for local data)."""
+    if source.revision and (source.use_sample or source.data_dir is not None):
+        raise TaskConfigError(
+            f"--data-revision {source.revision} applies to Hub datasets, not to --sample or --data-dir"
+        )
+    if source.use_sample:
+        return str(sample_dir), "sample", None
+    if source.data_dir is not None:
+        if not source.data_dir.exists():
+            raise TaskConfigError(f"data directory {source.data_dir} does not exist")
+        return str(source.data_dir), "local", None
+    return dataset_id, "hub", source.revision
+
+
+def content_fingerprint(folder: Path) -> str:
+    """The fingerprint of a local dataset folder: a digest of every file in it (hidden ones aside)
+    by relative path and bytes, so copies of one folder agree wherever they lie and one changed
+    byte changes it. File digests are cached by path, size and times, so large folders are read
+    once."""
+    root = folder.resolve()
+    if root.is_file():
+        return files_digest(root.parent, [root])[:16]
+    files = [
+        path
+        for path in root.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(root).parts)
+    ]
+    return files_digest(root, files)[:16]
 
 
 def image_bytes(cell: object, dataset_root: Path | None) -> bytes:

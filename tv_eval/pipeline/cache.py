@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tv_eval.core.store import SqliteStore
 from tv_eval.core.types import ContentPart, ImagePart, ModelIdentity, Request, Response, VideoPart
 
-CACHE_DIR_ENV = "TV_EVAL_CACHE_DIR"
 CACHE_FILE = "responses.sqlite"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -36,20 +34,6 @@ CREATE TABLE IF NOT EXISTS responses (
 );
 CREATE INDEX IF NOT EXISTS responses_model ON responses(model);
 """
-
-
-class CacheError(RuntimeError):
-    """The cache file cannot be opened or written (permissions, disk full, not a database)."""
-
-
-def default_cache_dir() -> Path:
-    """`$TV_EVAL_CACHE_DIR`, else the platform's user cache folder (e.g. ~/.cache/tv-eval)."""
-    configured = os.environ.get(CACHE_DIR_ENV)
-    if configured:
-        return Path(configured)
-    from platformdirs import user_cache_dir
-
-    return Path(user_cache_dir("tv-eval"))
 
 
 def identity_key(identity: ModelIdentity) -> dict[str, Any]:
@@ -96,31 +80,17 @@ class CacheStats:
 class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._connection = sqlite3.connect(path, timeout=60.0, isolation_level=None)
-            self._connection.execute("PRAGMA journal_mode=WAL")
-            self._connection.execute("PRAGMA synchronous=NORMAL")
-            self._connection.execute("PRAGMA busy_timeout=60000")
-            self._connection.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as error:
-            raise CacheError(f"cannot open the response cache {path}: {error}") from error
+        self._store = SqliteStore(path, _SCHEMA, label="response cache")
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
-        found: dict[str, Response] = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
-            placeholders = ",".join("?" * len(chunk))
-            rows = self._connection.execute(
-                "SELECT key, text, prompt_tokens, completion_tokens FROM responses "
-                f"WHERE key IN ({placeholders})",
-                chunk,
-            ).fetchall()
-            for key, text, prompt_tokens, completion_tokens in rows:
-                found[key] = Response(
-                    request_id="", text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens
-                )
-        return found
+        rows = self._store.query_in(
+            "SELECT key, text, prompt_tokens, completion_tokens FROM responses WHERE key IN ({placeholders})",
+            keys,
+        )
+        return {
+            key: Response(request_id="", text=text, prompt_tokens=prompt, completion_tokens=completion)
+            for key, text, prompt, completion in rows
+        }
 
     def put_many(self, identity: ModelIdentity, entries: Iterable[tuple[str, Response]]) -> None:
         """One transaction per batch, so a crash keeps every batch that completed before it."""
@@ -137,43 +107,28 @@ class ResponseCache:
             for key, response in entries
             if response.error is None
         ]
-        if not rows:
-            return
-        try:
-            with self._connection:
-                self._connection.execute("BEGIN IMMEDIATE")
-                self._connection.executemany(
-                    "INSERT INTO responses"
-                    " (key, model, identity, text, prompt_tokens, completion_tokens, created)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                    " ON CONFLICT(key) DO UPDATE SET text=excluded.text, writes=responses.writes + 1",
-                    rows,
-                )
-        except sqlite3.Error as error:
-            raise CacheError(f"cannot write to the response cache {self.path}: {error}") from error
+        if rows:
+            self._store.write(
+                "INSERT INTO responses"
+                " (key, model, identity, text, prompt_tokens, completion_tokens, created)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET text=excluded.text, writes=responses.writes + 1",
+                rows,
+            )
 
     def stats(self) -> CacheStats:
-        models = dict(
-            self._connection.execute("SELECT model, COUNT(*) FROM responses GROUP BY model").fetchall()
-        )
-        (rewritten,) = self._connection.execute("SELECT COUNT(*) FROM responses WHERE writes > 1").fetchone()
-        size = sum(
-            path.stat().st_size for path in self.path.parent.glob(self.path.name + "*") if path.is_file()
-        )
-        return CacheStats(self.path, sum(models.values()), models, size, rewritten)
+        models = dict(self._store.query("SELECT model, COUNT(*) FROM responses GROUP BY model"))
+        ((rewritten,),) = self._store.query("SELECT COUNT(*) FROM responses WHERE writes > 1")
+        return CacheStats(self.path, sum(models.values()), models, self._store.size_bytes(), rewritten)
 
     def write_counts(self) -> dict[str, int]:
         """How often each key was written: 1 everywhere means no generation was ever repeated."""
-        return dict(self._connection.execute("SELECT key, writes FROM responses").fetchall())
+        return dict(self._store.query("SELECT key, writes FROM responses"))
 
     def clear(self, model: str | None = None) -> int:
-        with self._connection:
-            if model is None:
-                cursor = self._connection.execute("DELETE FROM responses")
-            else:
-                cursor = self._connection.execute("DELETE FROM responses WHERE model = ?", (model,))
-        self._connection.execute("VACUUM")
-        return cursor.rowcount
+        if model is None:
+            return self._store.delete("DELETE FROM responses")
+        return self._store.delete("DELETE FROM responses WHERE model = ?", (model,))
 
     def close(self) -> None:
-        self._connection.close()
+        self._store.close()

@@ -60,7 +60,11 @@ def _saved_tier_map(run_record: dict[str, Any]) -> TierMap:
 def _source(run_record: dict[str, Any]) -> DataSource:
     arguments = run_record.get("arguments") or {}
     data_dir = arguments.get("data_dir")
-    return DataSource(use_sample=bool(arguments.get("sample")), data_dir=Path(data_dir) if data_dir else None)
+    return DataSource(
+        use_sample=bool(arguments.get("sample")),
+        data_dir=Path(data_dir) if data_dir else None,
+        revision=arguments.get("data_revision"),
+    )
 
 
 def judge_saved_run(run_dir: Path, judge: JudgeConfig) -> JudgedRun:

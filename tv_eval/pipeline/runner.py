@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core import registry
+from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
 from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
 from tv_eval.core.types import Sample, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import JudgeConfig, TaskToJudge, load_prices, resolve_judge
-from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache, default_cache_dir
+from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
 from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_after_scoring
@@ -73,6 +74,8 @@ class RunConfig:
     video_frames: int | None = None
     judge: JudgeConfig | None = None
     task_options: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    revision: str | None = None
+    data_revision: str | None = None
 
 
 @dataclass
@@ -184,7 +187,9 @@ def prepare_tasks(
             scoring = task.scoring_mode(config.scoring)
         except TaskConfigError as error:
             raise RunConfigError(str(error)) from error
-        source = DataSource(use_sample=config.use_sample, data_dir=config.data_dir)
+        source = DataSource(
+            use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision
+        )
         loaded = task.load(source, tier_map)
         samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
         if not samples:
@@ -240,6 +245,7 @@ def run(
         seed=config.seed,
         trust_remote_code=config.trust_remote_code,
         extra_options=config.adapter_options,
+        revision=config.revision,
     )
     identity = adapter_class.cache_identity(settings)
     adapter_class.preflight(settings)
@@ -272,7 +278,7 @@ def run(
         "task_options": {item.task.name: item.options for item in prepared},
         "seed": config.seed,
         "tier_map": tier_map.name,
-        "cache": str(config.cache_dir or default_cache_dir()) if config.use_cache else None,
+        "cache": str(config.cache_dir or cache_root()) if config.use_cache else None,
         "environment": environment_record(),
     }
     if config.resume_dir is not None:
@@ -281,9 +287,7 @@ def run(
         run_record["resumed"] = [*previous.get("resumed", []), datetime.now(timezone.utc).isoformat()]
     atomic_write_json(run_dir / "run.json", run_record)
 
-    cache = (
-        ResponseCache((config.cache_dir or default_cache_dir()) / CACHE_FILE) if config.use_cache else None
-    )
+    cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
     generation = CachedGeneration(lambda: adapter_class(settings), identity, cache)
     chunk_size = max(32, 4 * (config.batch_size or 8))
     all_records: dict[str, list[ScoredSample]] = {}

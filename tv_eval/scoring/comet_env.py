@@ -26,14 +26,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import platformdirs
+from tv_eval.core.cache_root import cache_root
 
 COMET_VERSION = "2.2.7"
 COMET_REQUIREMENTS = (f"unbabel-comet=={COMET_VERSION}", "setuptools<81")
 CONSTRAINTS = Path(__file__).parent.parent / "data" / "comet-constraints.txt"
 DEFAULT_TORCH = "2.13.0"
 TORCH_ENV_VAR = "TV_EVAL_COMET_TORCH"
-CACHE_ENV_VAR = "TV_EVAL_CACHE_DIR"
 MARKER = "tv-eval-env.json"
 WORKER = Path(__file__).with_name("comet_worker.py")
 
@@ -60,10 +59,6 @@ class CometEnvironment:
             "setup_s": self.setup_s,
             "created_in_this_run": self.created_now,
         }
-
-
-def cache_root() -> Path:
-    return Path(os.environ.get(CACHE_ENV_VAR) or platformdirs.user_cache_dir("tv-eval"))
 
 
 def env_path() -> Path:

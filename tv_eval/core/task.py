@@ -184,8 +184,8 @@ class Task(ABC):
         return {
             "name": self.name,
             "description": self.description,
-            "scoring_modes": [mode.value for mode in self.scoring_modes],
-            "default_scoring": self.default_scoring.value,
+            "scoring_modes": [str(mode) for mode in self.scoring_modes],
+            "default_scoring": str(self.default_scoring),
         }
 
 

@@ -15,10 +15,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from tv_eval.core.io import atomic_write_json
+from tv_eval.core.metrics import MetricSpec, segment_metric
 from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.tiers import joshi_tier_map
 from tv_eval.report.console import leaderboard_markdown
 from tv_eval.results.aggregation import aggregate_task
+from tv_eval.results.corpus_aggregation import corpus_metrics_of
 from tv_eval.results.document import build_results, validate_results
 
 # Languages of every Joshi class, two in some classes so tier means are means over languages.
@@ -72,6 +74,41 @@ def synthetic_records(
     return records
 
 
+def task_specs(overrides: Mapping[str, Any]) -> tuple[MetricSpec, ...]:
+    """`metrics` (specs) from the overrides, else one 0-1 segment metric named by `primary_metric`."""
+    if "metrics" in overrides:
+        return tuple(overrides["metrics"])
+    return (segment_metric(overrides.get("primary_metric", "accuracy"), primary=True),)
+
+
+def _task_entry(task: str, size: int, task_overrides: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
+    """The task's run.json entry and a stand-in task object declaring its metric specs."""
+    overrides = dict(task_overrides)
+    specs = task_specs(overrides)
+    overrides.pop("primary_metric", None)
+    overrides.pop("metrics", None)
+    dataset = {
+        "dataset_id": "MBZUAI/ALM-Bench",
+        "split": "test",
+        "revision": "r1",
+        "fingerprint": "f1",
+        "source": "hub",
+        "num_rows": size,
+        **overrides.pop("dataset", {}),
+    }
+    entry = {
+        "scoring": "robust",
+        "prompts_hash": "0ee6b2e3365a1399",
+        "dataset": dataset,
+        "num_samples": size,
+        **overrides,
+    }
+    described = SimpleNamespace(
+        description=f"{task} (synthetic)", protocol_notes={}, metric_specs=lambda scoring: specs
+    )
+    return entry, described
+
+
 def write_run(
     run_dir: Path,
     model: str,
@@ -86,27 +123,8 @@ def write_run(
     tasks_run: dict[str, Any] = {}
     task_objects: dict[str, Any] = {}
     for task, records in records_by_task.items():
-        overrides = dict((task_overrides or {}).get(task, {}))
-        dataset = {
-            "dataset_id": "MBZUAI/ALM-Bench",
-            "split": "test",
-            "revision": "r1",
-            "fingerprint": "f1",
-            "source": "hub",
-            "num_rows": len(records),
-            **overrides.pop("dataset", {}),
-        }
-        tasks_run[task] = {
-            "scoring": "robust",
-            "prompts_hash": "0ee6b2e3365a1399",
-            "dataset": dataset,
-            "num_samples": len(records),
-            **overrides,
-        }
-        task_objects[task] = SimpleNamespace(
-            description=f"{task} (synthetic)",
-            protocol_notes={},
-            primary_metric=overrides.get("primary_metric", "accuracy"),
+        tasks_run[task], task_objects[task] = _task_entry(
+            task, len(records), (task_overrides or {}).get(task, {})
         )
     run_record = {
         "run_id": run_dir.name,
@@ -117,10 +135,16 @@ def write_run(
         "seed": 0,
         "tier_map": tier_map.name,
     }
-    aggregates = {
-        task: aggregate_task(records, tier_map=tier_map, n_resamples=n_resamples)
-        for task, records in records_by_task.items()
-    }
+    aggregates = {}
+    for task, records in records_by_task.items():
+        specs = task_objects[task].metric_specs("robust")
+        aggregates[task] = aggregate_task(
+            records,
+            tier_map=tier_map,
+            n_resamples=n_resamples,
+            corpus_metrics=corpus_metrics_of(specs),
+            specs=specs,
+        )
     results = build_results(run_record, task_objects, aggregates)
     validate_results(results)
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from tests.translation_fixtures import real_lines, sacrebleu_cli
+from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.task import TaskConfigError
 from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.tiers import joshi_tier_map
 from tv_eval.results.aggregation import aggregate_task
-from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, bleu_tokenizer, check_tokenizers
+from tv_eval.results.document import build_results
+from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, bleu_tokenizer, check_tokenizers, corpus_spec
 
 CLI_ARGUMENTS = {
     "bleu": ("-m", "bleu"),
@@ -175,12 +178,22 @@ def test_reports_show_each_metric_on_its_own_scale(german: list[ScoredSample]) -
 
     metric = SacrebleuMetric("bleu")
     block = aggregate_task(german, tier_map=joshi_tier_map(), corpus_metrics=[metric], n_resamples=100)
-    task = {
-        **block,
-        "primary_metric": "bleu",
-        "scoring": "robust",
-        "metric_info": {"bleu": metric.describe(german), "xcomet": {"kind": "segment", "scale": "0-1"}},
+    specs = (corpus_spec("bleu", primary=True), MetricSpec("xcomet", MetricKind.SEGMENT))
+    run_record = {
+        "run_id": "r",
+        "smoke_run": False,
+        "model": {"name": "m", "model_id": "m"},
+        "tier_map": "joshi2020",
+        "seed": 0,
+        "tasks": {"t": {"scoring": "robust", "prompts_hash": "h", "dataset": {}}},
     }
+    described = SimpleNamespace(description="", protocol_notes={}, metric_specs=lambda scoring: specs)
+    info = {"bleu": metric.describe(german), "xcomet": {"model": "x"}}
+    task = build_results(run_record, {"t": described}, {"t": {**block, "metric_info": info}})["tasks"]["t"]
+    assert task["primary_metric"] == "bleu"
+    assert (
+        task["metric_info"]["bleu"]["scale"] == "0-100" and task["metric_info"]["xcomet"]["kind"] == "segment"
+    )
     assert display_scale(task, "bleu_macro") == 1.0
     assert display_scale(task, "xcomet") == 100.0
     results = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tv_eval.api import MetricKind, MetricScale, MetricSpec, MetricSpecError, check_specs, primary_spec
-from tv_eval.core.metrics import Aggregation
+from tv_eval.core.metrics import Aggregation, spec_named, specs_of_task
 
 BLEU = MetricSpec("bleu", MetricKind.CORPUS, MetricScale.PERCENT)
 XCOMET = MetricSpec("xcomet", MetricKind.SEGMENT, primary=True)
@@ -40,3 +40,36 @@ def test_specs_round_trip_through_json() -> None:
     assert data["aggregation"] == "corpus_statistic"
     assert data["kind"] == "corpus"
     assert MetricSpec.from_json(data) == spec
+
+
+def test_results_blocks_are_read_through_their_specs_and_old_ones_as_they_were_understood() -> None:
+    chrf = MetricSpec("chrf", MetricKind.CORPUS, MetricScale.PERCENT, primary=True, params={"x": "y"})
+    assert specs_of_task({"metrics": [chrf.to_json(), XCOMET.to_json()], "primary_metric": "chrf"}) == (
+        chrf,
+        XCOMET,
+    )
+    legacy = {
+        "primary_metric": "bleu",
+        "overall": {"bleu": {}, "bleu_macro": {}, "accuracy": {}},
+        "metric_info": {"bleu": {"kind": "corpus", "scale": "0-100"}},
+    }
+    specs = specs_of_task(legacy)
+    assert primary_spec(specs) == MetricSpec("bleu", MetricKind.CORPUS, MetricScale.PERCENT, primary=True)
+    assert spec_named(specs, "accuracy") == MetricSpec("accuracy", MetricKind.SEGMENT)
+    assert spec_named(specs, "bleu_macro") is None
+    assert spec_named(specs, "bleu").unit_factor == 0.01 and XCOMET.unit_factor == 1.0
+
+
+def test_every_task_declares_a_valid_set_without_loading_data() -> None:
+    from tv_eval.core import registry
+
+    expected = {
+        "alm_bench": "score",
+        "commute": "accuracy",
+        "cultural_vqa": "lave",
+        "vimul_bench": "accuracy",
+    }
+    for name, primary in expected.items():
+        task = registry.load_task(name)
+        task.configure({})
+        assert primary_spec(task.metric_specs(task.default_scoring)).name == primary

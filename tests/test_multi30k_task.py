@@ -162,20 +162,30 @@ def test_bad_options_are_configuration_errors(options: dict[str, str], message: 
     assert message in str(error.value)
 
 
+def primary_of(task: Multi30kTask) -> str:
+    return next(spec.name for spec in task.metric_specs("robust") if spec.primary)
+
+
 def test_metric_defaults() -> None:
-    """The paper's xCOMET-XL by default; the offline sample defaults to the lexical metrics."""
+    """The paper's xCOMET-XL by default; the offline sample defaults to the lexical metrics. The choice
+    follows the configuration (options and source) alone: loading data does not change it."""
     hub = configured()
-    hub.select_metrics(sample=False)
-    assert hub.primary_metric == "xcomet"
+    assert primary_of(hub) == "xcomet"
     assert [scorer.model for scorer in hub.batch_scorers("robust")] == ["Unbabel/XCOMET-XL"]
     assert [metric.name for metric in hub.corpus_metrics("robust")] == ["bleu", "chrf", "chrf++"]
-    sample = configured()
-    sample.load(DataSource(use_sample=True), joshi_tier_map())
+    sample = Multi30kTask()
+    sample.configure({}, DataSource(use_sample=True))
     assert sample.batch_scorers("robust") == []
-    assert sample.primary_metric == "bleu"
+    assert primary_of(sample) == "bleu"
+    specs_before = sample.metric_specs("robust")
+    sample.load(DataSource(use_sample=True), joshi_tier_map())
+    assert sample.metric_specs("robust") == specs_before
+    bleu = next(spec for spec in specs_before if spec.name == "bleu")
+    assert (bleu.kind.value, bleu.scale.value) == ("corpus", "0-100")
     chosen = configured(metrics="chrf,comet", comet_model="/models/comet")
     assert [scorer.model for scorer in chosen.batch_scorers("robust")] == ["/models/comet"]
-    assert chosen.primary_metric == "chrf"
+    assert primary_of(chosen) == "chrf"
+    assert [spec.kind.value for spec in chosen.metric_specs("robust")] == ["corpus", "segment"]
 
 
 def test_score_keeps_the_hypothesis_on_one_line() -> None:

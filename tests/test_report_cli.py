@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tv_eval.analysis.gate import difference_excerpts
+from tv_eval.analysis.sample_changes import difference_excerpts
 
 
 def test_report_commands_help_does_not_import_heavy_modules() -> None:

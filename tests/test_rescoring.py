@@ -50,3 +50,35 @@ def test_rescore_paper_then_back_to_robust(tmp_path: Path, tv_eval_cache: Path) 
 def test_score_errors(tmp_path: Path, tv_eval_cache: Path) -> None:
     missing = run_cli(["score", str(tmp_path)], tv_eval_cache)
     assert missing.returncode == 2 and "is not a run directory" in missing.stderr
+
+
+def test_rescoring_keeps_the_recorded_metric_specs(tmp_path: Path, tv_eval_cache: Path) -> None:
+    """Wrong number 2: a Multi30K sample run (BLEU primary) came back from `score` with xCOMET primary."""
+    result = run_cli(
+        [
+            "run",
+            "--model",
+            "tiny-random",
+            "--tasks",
+            "multi30k",
+            "--sample",
+            "--output-dir",
+            str(tmp_path / "out"),
+        ],
+        tv_eval_cache,
+    )
+    assert result.returncode == 0, result.stderr
+    (run_dir,) = (tmp_path / "out").iterdir()
+    before = json.loads((run_dir / "results.json").read_text())["tasks"]["multi30k"]
+    assert before["primary_metric"] == "bleu"
+    rescored = run_cli(["score", str(run_dir)], tv_eval_cache)
+    assert rescored.returncode == 0, rescored.stderr
+    after = json.loads((run_dir / "results.json").read_text())["tasks"]["multi30k"]
+    assert after["primary_metric"] == "bleu"
+    assert after["overall"] == before["overall"]
+    assert [(spec["name"], spec["kind"]) for spec in after["metrics"]] == [
+        ("bleu", "corpus"),
+        ("chrf", "corpus"),
+        ("chrf++", "corpus"),
+    ]
+    assert after["metrics"] == before["metrics"]

@@ -16,7 +16,9 @@ import pytest
 
 from tasks.commute.make_sample import write_commute_parquet
 from tasks.multi30k.make_sample import generated_image, write_release_layout
+from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.synthetic import shape_image
+from tv_eval.data.tiers import joshi_tier_map
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MULTI30K_SENTENCES = Path(__file__).resolve().parent / "data" / "multi30k"
@@ -138,3 +140,32 @@ def sacrebleu_cli(hypotheses: list[str], references: list[str], folder: Path, *a
         check=True,
     )
     return float(completed.stdout.strip())
+
+
+def drop_words(text: str, every: int) -> str:
+    return " ".join(word for index, word in enumerate(text.split()) if index % every != every - 1)
+
+
+def translation_records(every: int = 4, lines: int = 30) -> list[ScoredSample]:
+    """Scored Multi30K records without a model: the real 2016 references of German, French and Czech
+    with every `every`-th word dropped as hypotheses. A line's languages share its image (cluster)."""
+    tiers = joshi_tier_map()
+    records = []
+    for language in ("de", "fr", "cs"):
+        for line, reference in enumerate(real_lines("test_2016_flickr", language, lines)):
+            hypothesis = drop_words(reference, every)
+            records.append(
+                ScoredSample(
+                    sample_id=f"test_2016_flickr:{line:05d}:{language}",
+                    task="multi30k",
+                    language=language,
+                    tier=tiers.tier_of(language),
+                    status=SampleStatus.SCORED,
+                    prompt=f"translate line {line}",
+                    prediction=hypothesis,
+                    reference=reference,
+                    extracted=hypothesis,
+                    cluster_id=f"test_2016_flickr:{line:05d}",
+                )
+            )
+    return records

@@ -41,6 +41,7 @@ from tv_eval.api import (
     normalize_language,
     parse_answer_with_options,
     read_task_config,
+    segment_metric,
 )
 
 HERE = Path(__file__).parent
@@ -51,7 +52,10 @@ class AlmBenchTask(GenerativeTask):
     description = "ALM-Bench: cultural VQA in 100 languages (MCQ, true/false, short, long)"
     config_path = HERE / "config.yaml"
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL, ScoringMode.PAPER)
-    primary_metric = "score"
+    metrics = (
+        segment_metric("accuracy", description="exact answer for closed questions; open ones are judged"),
+        segment_metric("score", primary=True, description="closed questions: accuracy; open: judge score/10"),
+    )
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ and true/false by answer extraction; short/long by the judge (GPTScoring.py, 0-10)",
@@ -148,11 +152,7 @@ class AlmBenchTask(GenerativeTask):
 
 def _closed(correct: bool, extracted: str | None) -> Score:
     """A closed answer's verdict: accuracy, and the same value as its share of the ALM-Bench score."""
-    return Score(
-        status=SampleStatus.SCORED,
-        scores={"accuracy": float(correct), "score": float(correct)},
-        extracted=extracted,
-    )
+    return Score(SampleStatus.SCORED, {"accuracy": float(correct), "score": float(correct)}, extracted)
 
 
 def _score_true_false(sample: Sample, prediction: str) -> Score:

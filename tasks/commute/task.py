@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from tv_eval.api import (
     PROMPT_OPTION,
     DataPart,
+    DataSource,
     LoglikelihoodTask,
     RowReader,
     Sample,
@@ -25,6 +26,7 @@ from tv_eval.api import (
     Score,
     TranslationPrompt,
     normalize_language,
+    segment_metric,
 )
 
 CONTINUATIONS = ("correct", "incorrect")
@@ -34,14 +36,14 @@ class CommuteTask(TranslationPrompt, LoglikelihoodTask):
     name = "commute"
     description = "CoMMuTE: contrastive multimodal translation of ambiguous English (7 target languages)"
     config_path = Path(__file__).parent / "config.yaml"
-    primary_metric = "accuracy"
+    metrics = (segment_metric("accuracy", primary=True, description="correct translation scored higher"),)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "correct when the correct translation's summed log-likelihood is strictly higher"
     }
     option_help: ClassVar[Mapping[str, str]] = PROMPT_OPTION
 
-    def configure(self, options: Mapping[str, str]) -> None:
-        super().configure(options)
+    def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
+        super().configure(options, source)
         self.configure_prompt(options)
 
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:

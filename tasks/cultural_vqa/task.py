@@ -21,6 +21,7 @@ from tv_eval.api import (
     ScoringMode,
     lave_prompt,
     lave_protocol,
+    segment_metric,
 )
 
 
@@ -30,7 +31,7 @@ class CulturalVqaTask(GenerativeTask):
     config_path = Path(__file__).parent / "config.yaml"
     scoring_modes = (ScoringMode.LAVE,)
     default_scoring = ScoringMode.LAVE
-    primary_metric = "lave"
+    metrics = (segment_metric("lave", primary=True, description="LAVE rating mapped to 0, 0.5, 1"),)
     breakdowns = ("country",)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "lave": "LAVE (Mañas et al. 2024) through the judge: 1-3 rating against the reference answers"

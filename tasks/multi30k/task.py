@@ -58,7 +58,6 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
     name = "multi30k"
     description = "Multi30K: English -> German/French/Czech translation with the image as context"
     config_path = SAMPLE_DIR.parent / "config.yaml"
-    primary_metric = "xcomet"
     breakdowns = ("category",)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "greedy, 128 new tokens, the paper's prompt; BLEU/chrF/chrF++ corpus-level (sacrebleu), "
@@ -75,18 +74,19 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
         super().__init__()
         self.test_sets: list[str] = list(self.config["default_test_sets"])
 
-    def configure(self, options: Mapping[str, str]) -> None:
-        super().configure(options)
+    def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
+        """The metric set follows the options and, by default, the source: the offline sample leaves
+        out the COMET models (config.yaml `sample_metrics`)."""
+        super().configure(options, source)
         self.configure_prompt(options)
         if "test_sets" in options:
             self.test_sets = parse_test_sets(options["test_sets"], list(self.config["test_sets"]))
-        self.configure_metrics(options)
+        self.configure_metrics(options, source)
 
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
         """Every (line, target language) of the chosen test sets, by test set, then language, then line."""
         from tv_eval.api import check_tokenizers
 
-        selection = self.selection or self.select_metrics(sample=source.use_sample)
         context = self.load_context(source, tier_map)
         official = context.root is not None and is_official_layout(context.root)
         test_sets, identity = (
@@ -98,7 +98,7 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
             for language in self.config["test_sets"][name]
             for number, line in enumerate(lines)
         ]
-        check_tokenizers(sorted({sample.language for sample in samples}), selection.bleu_tokenizer)
+        check_tokenizers(sorted({sample.language for sample in samples}), self.selection.bleu_tokenizer)
         return LoadedTask(samples=samples, dataset=identity)
 
     def _sample(self, context: LoadContext, test_set: str, number: int, language: str, line: _Line) -> Sample:

@@ -26,6 +26,7 @@ from tv_eval.api import (
     answer_index,
     choice_score,
     lettered_options,
+    segment_metric,
     video_qa_prompt,
     video_qa_protocol,
 )
@@ -37,7 +38,10 @@ class VimulBenchTask(GenerativeTask):
         "ViMUL-Bench: cultural video QA in 14 languages (MCQ by extraction, open-ended by the judge)"
     )
     config_path = Path(__file__).parent / "config.yaml"
-    primary_metric = "accuracy"
+    metrics = (
+        segment_metric("accuracy", primary=True, description="MCQ choice or judge verdict yes"),
+        segment_metric("judge_score", description="the judge's 0-5 score / 5 on open questions"),
+    )
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ by option extraction; open-ended by the judge (Video-ChatGPT yes/no protocol)"

@@ -14,6 +14,7 @@ from tv_eval.api import (
     choice_score,
     lettered_options,
     normalize_language,
+    segment_metric,
 )
 
 
@@ -21,7 +22,7 @@ class ToyVqaTask(GenerativeTask):
     name = "toy_vqa"
     description = "Toy multilingual multiple-choice VQA (test fixture)"
     config_path = Path(__file__).parent / "config.yaml"
-    primary_metric = "accuracy"
+    metrics = (segment_metric("accuracy", primary=True),)
 
     def sample_from_row(self, row: RowReader) -> Sample:
         try:

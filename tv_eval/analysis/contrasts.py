@@ -15,7 +15,7 @@ any confidence level, because the gate corrects its level for the number of grou
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +45,15 @@ class Difference:
         return self.interval is not None and (self.interval[0] > 0 or self.interval[1] < 0)
 
 
+@dataclass(frozen=True)
+class Resampling:
+    """How an interval is drawn: its confidence level, the number of resamples and the seed."""
+
+    confidence: float
+    n_resamples: int
+    seed: int
+
+
 def paired_difference(
     differences: Sequence[float],
     clusters: Sequence[str],
@@ -68,6 +77,44 @@ def paired_difference(
     replicates = cluster_mean_replicates(values, clusters, n_resamples=n_resamples, seed=seed)
     interval = percentile_interval(replicates, confidence)
     return Difference(value=estimate, n=len(values), n_clusters=n_clusters, interval=interval)
+
+
+def paired_corpus_difference(
+    baseline_stats: np.ndarray,
+    candidate_stats: np.ndarray,
+    clusters: Sequence[str],
+    score: Callable[[np.ndarray], float],
+    *,
+    confidence: float = 0.95,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> Difference:
+    """Difference of a corpus statistic (candidate - baseline) over the same segments, with a paired
+    bootstrap interval: each replicate draws one set of clusters (images) and recomputes the statistic
+    of both runs on it, as sacrebleu's paired bootstrap resampling (Koehn 2004) draws the same
+    sentence indices for both systems. Rows of the two arrays are the same segments, in order."""
+    if len(baseline_stats) == 0:
+        raise ValueError("paired_corpus_difference needs at least one paired segment")
+    estimate = float(score(candidate_stats.sum(axis=0)) - score(baseline_stats.sum(axis=0)))
+    index, n_clusters = cluster_index(clusters)
+    if n_clusters < 2:
+        return Difference(value=estimate, n=len(baseline_stats), n_clusters=n_clusters, interval=None)
+    totals = []
+    for stats in (baseline_stats, candidate_stats):
+        per_cluster = np.zeros((n_clusters, stats.shape[1]))
+        np.add.at(per_cluster, index, stats)
+        totals.append(per_cluster)
+    generator = np.random.default_rng(seed)
+    replicates: list[float] = []
+    for start in range(0, n_resamples, RESAMPLE_CHUNK):
+        weights = cluster_weights(generator, n_clusters, min(RESAMPLE_CHUNK, n_resamples - start))
+        drawn_baseline, drawn_candidate = weights @ totals[0], weights @ totals[1]
+        replicates.extend(
+            score(after) - score(before)
+            for before, after in zip(drawn_baseline, drawn_candidate, strict=True)
+        )
+    interval = percentile_interval(np.asarray(replicates, dtype=float), confidence)
+    return Difference(value=estimate, n=len(baseline_stats), n_clusters=n_clusters, interval=interval)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,8 @@ class GateConfig:
     identical: tuple[str, ...] = ()
     same_samples: bool = False
     allow_missing: bool = False
+    # Pass groups where nothing could be compared (no sample carries the primary metric in either run).
+    allow_untested: bool = False
 
     def validate(self) -> GateConfig:
         if self.by not in GROUP_LEVELS:
@@ -81,6 +83,7 @@ _CONFIG_KEYS = {
     "identical": list,
     "same_samples": bool,
     "allow_missing": bool,
+    "allow_untested": bool,
     "tasks": dict,
     "tiers": dict,
 }

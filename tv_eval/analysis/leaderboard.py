@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tv_eval.analysis.contrasts import Resampling
 from tv_eval.analysis.tables import Cell, ReportTable, mark_best, table_json
 from tv_eval.analysis.transfer import (
     ModelComparison,
@@ -23,9 +24,11 @@ from tv_eval.analysis.transfer import (
     transfer_profile,
     wins_table,
 )
+from tv_eval.core.metrics import MetricKind, MetricSpec, primary_spec, specs_of_task
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
 from tv_eval.results.aggregation import MACRO_SUFFIX, aggregate_task
+from tv_eval.results.corpus_aggregation import corpus_metrics_of
 from tv_eval.results.run_loading import RunData, model_labels
 from tv_eval.results.statistics import DEFAULT_RESAMPLES
 
@@ -38,14 +41,23 @@ PROTOCOL_FIELDS = ("scoring", "prompts_hash", "primary_metric")
 
 @dataclass(frozen=True)
 class TaskEntry:
-    """One model's results on one task, re-aggregated from its samples."""
+    """One model's results on one task, re-aggregated from its samples as its specs declare."""
 
     model: str
     task: str
-    metric: str
+    spec: MetricSpec
     run: RunData
     records: list[ScoredSample]
     aggregate: dict[str, Any]
+
+    @property
+    def metric(self) -> str:
+        """The primary metric's name."""
+        return self.spec.name
+
+    def cell(self, metric: dict[str, Any] | None) -> Cell:
+        """A value of the primary metric as a cell on the 0-1 scale (BLEU 34.2 -> 0.342)."""
+        return Cell.from_metric(metric, self.spec.unit_factor)
 
 
 @dataclass
@@ -115,7 +127,7 @@ def _overall_table(board: Leaderboard) -> ReportTable:
         for task in board.tasks:
             entry = board.entries.get((model, task))
             cells.append(
-                Cell.from_metric(entry.aggregate["overall"].get(_macro(entry.metric))) if entry else Cell()
+                entry.cell(entry.aggregate["overall"].get(_macro(entry.metric))) if entry else Cell()
             )
         rows.append((model, cells))
     metrics = [next(e.metric for (m, t), e in board.entries.items() if t == task) for task in board.tasks]
@@ -143,7 +155,7 @@ def _grouped_table(
             continue
         groups = entry.aggregate[block]
         rows.append(
-            (model, [Cell.from_metric(groups.get(label, {}).get(_macro(entry.metric))) for label in labels])
+            (model, [entry.cell(groups.get(label, {}).get(_macro(entry.metric))) for label in labels])
         )
     return ReportTable(
         key=key,
@@ -167,7 +179,7 @@ def _language_table(board: Leaderboard, task: str, tier_map: TierMap) -> ReportT
             (
                 model,
                 [
-                    Cell.from_metric(by_language[code]["metrics"].get(entry.metric))
+                    entry.cell(by_language[code]["metrics"].get(entry.metric))
                     if code in by_language
                     else Cell()
                     for code in languages
@@ -185,6 +197,111 @@ def _language_table(board: Leaderboard, task: str, tier_map: TierMap) -> ReportT
     )
 
 
+def _entries(
+    runs: Sequence[RunData], labels: Sequence[str], tier_map: TierMap, seed: int, n_resamples: int
+) -> dict[tuple[str, str], TaskEntry]:
+    """Every (model, task): its samples re-aggregated under one tier map, corpus metrics included."""
+    entries: dict[tuple[str, str], TaskEntry] = {}
+    for label, run in zip(labels, runs, strict=True):
+        for task in run.task_names:
+            records, specs = run.records[task], specs_of_task(run.task(task))
+            entries[(label, task)] = TaskEntry(
+                model=label,
+                task=task,
+                spec=primary_spec(specs),
+                run=run,
+                records=records,
+                aggregate=aggregate_task(
+                    records,
+                    tier_map=tier_map,
+                    seed=seed,
+                    n_resamples=n_resamples,
+                    corpus_metrics=corpus_metrics_of(specs),
+                    specs=specs,
+                ),
+            )
+    return entries
+
+
+def _tier_tables(board: Leaderboard, task: str, entries: Sequence[TaskEntry], tier_map: TierMap) -> None:
+    present_tiers = {tier for e in entries for tier in e.aggregate["by_tier"]}
+    tiers = [tier for tier in tier_map.tier_order() if tier in present_tiers]
+    board.tables.append(
+        mark_best(
+            _grouped_table(board, task, "by_tier", tiers, f"tiers:{task}", f"{task}: models x tiers", "tier ")
+        )
+    )
+    present_groups = {group for e in entries for group in e.aggregate["by_tier_group"]}
+    groups = [
+        group for group in dict.fromkeys(tier_map.group_of(t) for t in tiers) if group in present_groups
+    ]
+    if tier_map.is_joshi:
+        board.tables.append(
+            mark_best(
+                _grouped_table(
+                    board,
+                    task,
+                    "by_tier_group",
+                    groups,
+                    f"tier_groups:{task}",
+                    f"{task}: models x tier groups",
+                    "",
+                )
+            )
+        )
+
+
+def _transfer_tables(
+    board: Leaderboard, task: str, entries: Sequence[TaskEntry], tier_map: TierMap, resampling: Resampling
+) -> None:
+    """Gaps to the pivot language per model, and every later model against the first one given.
+
+    Both are built on per-sample values, so a task whose primary metric is corpus-level gets a note."""
+    if entries[0].spec.kind is MetricKind.CORPUS:
+        board.profiles[task], board.comparisons[task] = [], []
+        board.notes.append(
+            f"{task}: no transfer view or wins for {entries[0].metric}, a corpus-level metric "
+            "(they need per-sample values)."
+        )
+        return
+    options = {
+        "tier_map": tier_map,
+        "confidence": resampling.confidence,
+        "n_resamples": resampling.n_resamples,
+        "seed": resampling.seed,
+    }
+    profiles = [
+        transfer_profile(
+            entry.records, model=entry.model, task=task, metric=entry.metric, pivot=board.pivot, **options
+        )
+        for entry in entries
+    ]
+    board.profiles[task] = profiles
+    missing_pivot = [p.model for p in profiles if p.pivot_value is None]
+    if missing_pivot:
+        board.notes.append(
+            f"{task}: pivot {board.pivot} has no scored samples for {', '.join(missing_pivot)}."
+        )
+    if len(missing_pivot) < len(profiles):
+        board.tables.append(mark_best(gap_table(task, profiles, tier_map)))
+        board.tables.append(mark_best(tier_gap_table(task, profiles, tier_map)))
+    reference = entries[0]
+    board.comparisons[task] = [
+        compare_models(
+            reference.records,
+            other.records,
+            model_a=reference.model,
+            model_b=other.model,
+            task=task,
+            metric=reference.metric,
+            **options,
+        )
+        for other in entries[1:]
+        if other.metric == reference.metric
+    ]
+    board.tables += [wins_table(comparison) for comparison in board.comparisons[task]]
+
+
 def build_leaderboard(
     runs: Sequence[RunData],
     *,
@@ -198,18 +315,7 @@ def build_leaderboard(
     labels = model_labels(runs)
     models = list(dict.fromkeys(labels))
     tasks = list(dict.fromkeys(task for run in runs for task in run.task_names))
-    entries: dict[tuple[str, str], TaskEntry] = {}
-    for label, run in zip(labels, runs, strict=True):
-        for task in run.task_names:
-            records = run.records[task]
-            entries[(label, task)] = TaskEntry(
-                model=label,
-                task=task,
-                metric=run.primary_metric(task),
-                run=run,
-                records=records,
-                aggregate=aggregate_task(records, tier_map=tier_map, seed=seed, n_resamples=n_resamples),
-            )
+    entries = _entries(runs, labels, tier_map, seed, n_resamples)
     languages = {
         task: order_languages(
             {code for (_, t), e in entries.items() if t == task for code in e.aggregate["by_language"]},
@@ -230,74 +336,11 @@ def build_leaderboard(
     if any(run.smoke_run for run in runs):
         board.notes.append(SMOKE_NOTE)
     board.tables.append(mark_best(_overall_table(board)))
+    resampling = Resampling(confidence=confidence, n_resamples=n_resamples, seed=seed)
     for task in tasks:
         task_entries = [entries[(model, task)] for model in models if (model, task) in entries]
         board.notes += _protocol_notes(task, task_entries)
-        present_tiers = {tier for e in task_entries for tier in e.aggregate["by_tier"]}
-        tiers = [tier for tier in tier_map.tier_order() if tier in present_tiers]
-        board.tables.append(
-            mark_best(
-                _grouped_table(
-                    board, task, "by_tier", tiers, f"tiers:{task}", f"{task}: models x tiers", "tier "
-                )
-            )
-        )
-        present_groups = {group for e in task_entries for group in e.aggregate["by_tier_group"]}
-        groups = [
-            group for group in dict.fromkeys(tier_map.group_of(t) for t in tiers) if group in present_groups
-        ]
-        if tier_map.is_joshi:
-            board.tables.append(
-                mark_best(
-                    _grouped_table(
-                        board,
-                        task,
-                        "by_tier_group",
-                        groups,
-                        f"tier_groups:{task}",
-                        f"{task}: models x tier groups",
-                        "",
-                    )
-                )
-            )
+        _tier_tables(board, task, task_entries, tier_map)
         board.tables.append(mark_best(_language_table(board, task, tier_map)))
-        profiles = [
-            transfer_profile(
-                entry.records,
-                model=entry.model,
-                task=task,
-                metric=entry.metric,
-                pivot=pivot,
-                tier_map=tier_map,
-                confidence=confidence,
-                n_resamples=n_resamples,
-                seed=seed,
-            )
-            for entry in task_entries
-        ]
-        board.profiles[task] = profiles
-        missing_pivot = [p.model for p in profiles if p.pivot_value is None]
-        if missing_pivot:
-            board.notes.append(f"{task}: pivot {pivot} has no scored samples for {', '.join(missing_pivot)}.")
-        if len(missing_pivot) < len(profiles):
-            board.tables.append(mark_best(gap_table(task, profiles, tier_map)))
-            board.tables.append(mark_best(tier_gap_table(task, profiles, tier_map)))
-        reference = task_entries[0]
-        board.comparisons[task] = [
-            compare_models(
-                reference.records,
-                other.records,
-                model_a=reference.model,
-                model_b=other.model,
-                task=task,
-                metric=reference.metric,
-                tier_map=tier_map,
-                confidence=confidence,
-                n_resamples=n_resamples,
-                seed=seed,
-            )
-            for other in task_entries[1:]
-            if other.metric == reference.metric
-        ]
-        board.tables += [wins_table(comparison) for comparison in board.comparisons[task]]
+        _transfer_tables(board, task, task_entries, tier_map, resampling)
     return board

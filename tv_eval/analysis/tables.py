@@ -21,13 +21,14 @@ class Cell:
     text: str | None = None
 
     @classmethod
-    def from_metric(cls, metric: dict[str, Any] | None) -> Cell:
+    def from_metric(cls, metric: dict[str, Any] | None, factor: float = 1.0) -> Cell:
+        """A results.json metric value; `factor` brings it onto the 0-1 scale cells hold (0.01 for BLEU)."""
         if not metric:
             return cls()
-        interval = metric.get("ci95")
+        value, interval = metric.get("value"), metric.get("ci95")
         return cls(
-            value=metric.get("value"),
-            ci95=tuple(interval) if interval else None,
+            value=value * factor if value is not None else None,
+            ci95=(interval[0] * factor, interval[1] * factor) if interval else None,
             n=metric.get("n"),
         )
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         MetricSpecError,
         check_specs,
         primary_spec,
+        segment_metric,
     )
     from tv_eval.core.revisions import RevisionError, resolve_model_revision
     from tv_eval.core.task import (
@@ -81,7 +82,7 @@ if TYPE_CHECKING:
     )
     from tv_eval.scoring.comet_scoring import CometScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
-    from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers
+    from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers, corpus_spec
     from tv_eval.scoring.translation import (
         DEFAULT_PROMPT,
         METRIC_OPTIONS,
@@ -115,6 +116,7 @@ _SOURCES: dict[str, str] = {
     "MetricSpecError": "tv_eval.core.metrics",
     "check_specs": "tv_eval.core.metrics",
     "primary_spec": "tv_eval.core.metrics",
+    "segment_metric": "tv_eval.core.metrics",
     "AdapterSettings": "tv_eval.core.adapter",
     "BatchCallback": "tv_eval.core.adapter",
     "ModelAdapter": "tv_eval.core.adapter",
@@ -179,6 +181,7 @@ _SOURCES: dict[str, str] = {
     "CorpusMetric": "tv_eval.scoring.corpus_metrics",
     "SacrebleuMetric": "tv_eval.scoring.sacrebleu_metrics",
     "check_tokenizers": "tv_eval.scoring.sacrebleu_metrics",
+    "corpus_spec": "tv_eval.scoring.sacrebleu_metrics",
     "DEFAULT_PROMPT": "tv_eval.scoring.translation",
     "METRIC_OPTIONS": "tv_eval.scoring.translation",
     "MetricSelection": "tv_eval.scoring.translation",
@@ -275,6 +278,7 @@ __all__ = [
     "choice_score",
     "clean_hypothesis",
     "combined_identity",
+    "corpus_spec",
     "dataset_file",
     "expand_video_parts",
     "extract_choice",
@@ -294,6 +298,7 @@ __all__ = [
     "read_image",
     "read_task_config",
     "resolve_model_revision",
+    "segment_metric",
     "shape_image",
     "translation_prompt",
     "video_input",

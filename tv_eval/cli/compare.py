@@ -132,6 +132,8 @@ def transfer(
     board = build_leaderboard(runs, tier_map=tier_map_obj, pivot=pivot_code, confidence=1 - alpha, seed=seed)
     from rich.markup import escape
 
+    if not any(board.profiles.values()):
+        fail("the transfer view needs a per-sample primary metric; these runs' tasks have corpus-level ones")
     if all(p.pivot_value is None for profiles in board.profiles.values() for p in profiles):
         fail(f"pivot language {pivot_code} has no scored samples in these runs; choose another with --pivot")
     if run_dir2 is not None and not any(board.comparisons.values()):
@@ -151,78 +153,109 @@ def transfer(
         _report_written(written.paths, written.warnings)
 
 
-@app.command()
-def compare(
-    baseline: Annotated[Path, typer.Argument(help="The baseline run directory.")],
-    candidate: Annotated[Path, typer.Argument(help="The candidate run directory.")],
-    max_drop: Annotated[
-        float | None, typer.Option(min=0, help="Largest tolerated drop in points (default 1).")
-    ] = None,
-    alpha: Annotated[float | None, typer.Option(help="Significance level (default 0.05).")] = None,
-    by: Annotated[
-        str | None, typer.Option(help="Group by task, language or tier (default language).")
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(help="gate.toml: defaults, per-task and per-tier max_drop, identical fields."),
-    ] = None,
-    markdown: Annotated[
-        Path | None, typer.Option(help="Write the verdict as Markdown here (e.g. $GITHUB_STEP_SUMMARY).")
-    ] = None,
-    correction: Annotated[
-        str | None, typer.Option(help="bonferroni (default) or none, over the groups tested.")
-    ] = None,
-    identical: Annotated[
-        str | None,
-        typer.Option(
-            help="Fields that must not change on any shared sample: prompt,prediction,extracted,..."
-        ),
-    ] = None,
-    resamples: Annotated[int | None, typer.Option(help="Bootstrap resamples (default 1000).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Bootstrap seed (default 0).")] = None,
-    allow_missing: Annotated[
-        bool, typer.Option("--allow-missing", help="Do not fail groups the candidate did not evaluate.")
-    ] = False,
-) -> None:
-    """Regression gate: paired bootstrap per group; exit 0 pass, 1 regression, 2 unusable input."""
-    from tv_eval.analysis.gate import changes_table, evaluate
+MaxDropOption = Annotated[
+    float | None, typer.Option(min=0, help="Largest tolerated drop in points (default 1).")
+]
+AlphaOption = Annotated[float | None, typer.Option(help="Significance level (default 0.05).")]
+ByOption = Annotated[str | None, typer.Option(help="Group by task, language or tier (default language).")]
+GateFileOption = Annotated[
+    Path | None, typer.Option(help="gate.toml: defaults, per-task and per-tier max_drop, identical fields.")
+]
+MarkdownOption = Annotated[
+    Path | None, typer.Option(help="Write the verdict as Markdown here (e.g. $GITHUB_STEP_SUMMARY).")
+]
+CorrectionOption = Annotated[
+    str | None, typer.Option(help="bonferroni (default) or none, over the groups tested.")
+]
+IdenticalOption = Annotated[
+    str | None,
+    typer.Option(help="Fields that must not change on any shared sample: prompt,prediction,extracted,..."),
+]
+ResamplesOption = Annotated[int | None, typer.Option(help="Bootstrap resamples (default 1000).")]
+SeedOption = Annotated[int | None, typer.Option(help="Bootstrap seed (default 0).")]
+AllowMissingOption = Annotated[
+    bool, typer.Option("--allow-missing", help="Do not fail groups the candidate did not evaluate.")
+]
+AllowUntestedOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-untested",
+        help="Do not fail groups with nothing comparable (no sample has the metric in either run).",
+    ),
+]
+
+
+def _gate_config(path: Path | None, overrides: dict[str, object]) -> object:
     from tv_eval.analysis.gate_config import UnusableInput, build_config, load_gate_config
+
+    try:
+        return build_config(load_gate_config(path) if path is not None else {}, overrides)
+    except UnusableInput as error:
+        fail(str(error))
+
+
+def _print_gate(report: object, markdown: Path | None) -> None:
+    from tv_eval.analysis.sample_changes import changes_table
     from tv_eval.core.io import atomic_write_text
     from tv_eval.report.gate_markdown import gate_markdown
     from tv_eval.report.tables import print_table
 
-    def unusable(message: str) -> NoReturn:
-        if markdown is not None:
-            atomic_write_text(markdown, f"## tv-eval regression gate: UNUSABLE INPUT\n\n{message}\n")
-        fail(message)
+    print_table(report.table(), stdout)
+    for line in report.coverage_lines():
+        stdout.print(line, highlight=False, markup=False)
+    if report.changes:
+        print_table(changes_table(report.changes), stdout)
+    stdout.print(report.summary(), highlight=False, markup=False)
+    if markdown is not None:
+        atomic_write_text(markdown, gate_markdown(report))
 
-    try:
-        gate_config = build_config(
-            load_gate_config(config) if config is not None else {},
-            {
-                "max_drop": max_drop,
-                "alpha": alpha,
-                "by": by,
-                "correction": correction,
-                "identical": split_list(identical) if identical is not None else None,
-                "n_resamples": resamples,
-                "seed": seed,
-                "allow_missing": True if allow_missing else None,
-            },
-        )
-    except UnusableInput as error:
-        fail(str(error))
+
+def _unusable(message: str, markdown: Path | None) -> NoReturn:
+    from tv_eval.core.io import atomic_write_text
+
+    if markdown is not None:
+        atomic_write_text(markdown, f"## tv-eval regression gate: UNUSABLE INPUT\n\n{message}\n")
+    fail(message)
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="The baseline run directory.")],
+    candidate: Annotated[Path, typer.Argument(help="The candidate run directory.")],
+    max_drop: MaxDropOption = None,
+    alpha: AlphaOption = None,
+    by: ByOption = None,
+    config: GateFileOption = None,
+    markdown: MarkdownOption = None,
+    correction: CorrectionOption = None,
+    identical: IdenticalOption = None,
+    resamples: ResamplesOption = None,
+    seed: SeedOption = None,
+    allow_missing: AllowMissingOption = False,
+    allow_untested: AllowUntestedOption = False,
+) -> None:
+    """Regression gate, paired bootstrap per group: exit 0 pass, 1 regression or untested, 2 unusable."""
+    from tv_eval.analysis.gate import evaluate
+    from tv_eval.analysis.gate_config import UnusableInput
+
+    gate_config = _gate_config(
+        config,
+        {
+            "max_drop": max_drop,
+            "alpha": alpha,
+            "by": by,
+            "correction": correction,
+            "identical": split_list(identical) if identical is not None else None,
+            "n_resamples": resamples,
+            "seed": seed,
+            "allow_missing": True if allow_missing else None,
+            "allow_untested": True if allow_untested else None,
+        },
+    )
     baseline_run, candidate_run = _load_single_run(baseline), _load_single_run(candidate)
     try:
-        report_data = evaluate(baseline_run, candidate_run, gate_config)
+        report = evaluate(baseline_run, candidate_run, gate_config)
     except UnusableInput as error:
-        unusable(str(error))
-    print_table(report_data.table(), stdout)
-    for line in report_data.coverage_lines():
-        stdout.print(line, highlight=False, markup=False)
-    if report_data.changes:
-        print_table(changes_table(report_data.changes), stdout)
-    stdout.print(report_data.summary(), highlight=False, markup=False)
-    if markdown is not None:
-        atomic_write_text(markdown, gate_markdown(report_data))
-    raise typer.Exit(report_data.exit_code)
+        _unusable(str(error), markdown)
+    _print_gate(report, markdown)
+    raise typer.Exit(report.exit_code)

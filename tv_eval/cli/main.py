@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tv_eval.cli.common import app, fail, split_list, stderr, stdout
+from tv_eval.cli.metric_checks import exit_if_headline_failed
 
 if TYPE_CHECKING:
     from tv_eval.judge.judging import JudgeConfig
@@ -337,6 +338,7 @@ def run(
     stdout.print(
         f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
     )
+    exit_if_headline_failed(outcome.results)
     _check_failure_rate(outcome.results, max_failure_rate)
 
 
@@ -413,6 +415,7 @@ def score(
         fail(str(error))
     render_console(results, stdout, notice=SMOKE_NOTICE if results.get("smoke_run") else None)
     stdout.print(f"run directory: {run_dir}")
+    exit_if_headline_failed(results)
 
 
 @app.command("list")

@@ -9,7 +9,7 @@ reader of a saved run needs neither the task nor its data to know what a number 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -54,6 +54,14 @@ class MetricSpec:
     higher_is_better: bool = True
     primary: bool = False
     description: str = ""
+    # What a reader needs to recompute a corpus metric from saved segments (e.g. a BLEU tokenizer
+    # override); empty for most metrics.
+    params: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    @property
+    def unit_factor(self) -> float:
+        """Multiplier that brings a value onto the 0-1 scale (BLEU 34.2 -> 0.342)."""
+        return 0.01 if self.scale is MetricScale.PERCENT else 1.0
 
     @property
     def aggregation(self) -> Aggregation:
@@ -73,6 +81,7 @@ class MetricSpec:
             "aggregation": self.aggregation.value,
             "interval": self.interval.value,
             "description": self.description,
+            "params": dict(self.params),
         }
 
     @classmethod
@@ -84,6 +93,7 @@ class MetricSpec:
             higher_is_better=bool(data.get("higher_is_better", True)),
             primary=bool(data.get("primary", False)),
             description=str(data.get("description", "")),
+            params={str(key): str(value) for key, value in (data.get("params") or {}).items()},
         )
 
 
@@ -106,3 +116,37 @@ def primary_spec(specs: Iterable[MetricSpec]) -> MetricSpec:
         if spec.primary:
             return spec
     raise MetricSpecError("no primary metric declared")
+
+
+def segment_metric(name: str, *, primary: bool = False, description: str = "") -> MetricSpec:
+    """A per-sample metric on the 0-1 scale, higher is better: what most benchmarks report."""
+    return MetricSpec(name, MetricKind.SEGMENT, primary=primary, description=description)
+
+
+def specs_of_task(block: Mapping[str, Any]) -> tuple[MetricSpec, ...]:
+    """The specs a results.json task block declares.
+
+    Documents written before specs existed (schema 1 without `metrics`) are read as they were then
+    understood: the recorded primary metric, each metric's kind and scale from `metric_info` where it
+    was stated, else a 0-1 segment metric.
+    """
+    if "metrics" in block:
+        return tuple(MetricSpec.from_json(item) for item in block["metrics"])
+    info = block.get("metric_info", {})
+    names = dict.fromkeys(
+        [*(name for name in block.get("overall", {}) if not name.endswith("_macro")), *info]
+    )
+    primary = block.get("primary_metric")
+    return tuple(
+        MetricSpec(
+            name,
+            MetricKind(info.get(name, {}).get("kind", MetricKind.SEGMENT.value)),
+            MetricScale(info.get(name, {}).get("scale", MetricScale.UNIT.value)),
+            primary=name == primary,
+        )
+        for name in [*names, *([primary] if primary and primary not in names else [])]
+    )
+
+
+def spec_named(specs: Iterable[MetricSpec], name: str) -> MetricSpec | None:
+    return next((spec for spec in specs if spec.name == name), None)

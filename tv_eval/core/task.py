@@ -16,6 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tv_eval.core.metrics import MetricSpec, check_specs
 from tv_eval.core.types import Request, Sample, SampleStatus
 
 if TYPE_CHECKING:
@@ -75,6 +76,16 @@ class DataSource:
     data_dir: Path | None = None
     revision: str | None = None
 
+    @classmethod
+    def recorded(cls, dataset: Mapping[str, Any]) -> DataSource:
+        """The source a run's recorded dataset identity (`source`: sample, local:PATH or hub) names."""
+        source = str(dataset.get("source", "hub"))
+        if source == "sample":
+            return cls(use_sample=True)
+        if source.startswith("local:"):
+            return cls(data_dir=Path(source.removeprefix("local:")))
+        return cls(revision=dataset.get("revision"))
+
 
 @dataclass(frozen=True)
 class DatasetIdentity:
@@ -110,15 +121,18 @@ class Task(ABC):
     description: ClassVar[str]
     scoring_modes: ClassVar[tuple[ScoringMode, ...]] = (ScoringMode.ROBUST,)
     default_scoring: ClassVar[ScoringMode] = ScoringMode.ROBUST
-    primary_metric: ClassVar[str] = "accuracy"
+    # What the task's scores mean (see tv_eval.core.metrics); exactly one primary. Tasks whose metric
+    # set follows their options override `metric_specs` instead.
+    metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     breakdowns: ClassVar[tuple[str, ...]] = ()
     protocol_notes: ClassVar[Mapping[str, str]] = {}
     request_type: ClassVar[RequestType] = RequestType.GENERATE
     # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
     option_help: ClassVar[Mapping[str, str]] = {}
 
-    def configure(self, options: Mapping[str, str]) -> None:
-        """Apply --task-option values before loading; the default accepts none."""
+    def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
+        """Apply --task-option values before loading; the default accepts none. `source` is where the
+        data will come from, for tasks whose defaults depend on it."""
         check_option_names(self.name, options, self.option_help)
 
     def scoring_mode(self, value: str | None) -> ScoringMode:
@@ -131,6 +145,11 @@ class Task(ABC):
         raise TaskConfigError(
             f"task {self.name} has no scoring mode {value!r}; it has {', '.join(self.scoring_modes)}"
         )
+
+    def metric_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
+        """The metrics this task reports under `scoring`, from its configuration alone (never from
+        whether data was loaded), so a re-scored or re-read run means what the original meant."""
+        return check_specs(self.metrics, self.name)
 
     @abstractmethod
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:

@@ -85,7 +85,7 @@ def judge_saved_run(run_dir: Path, judge: JudgeConfig) -> JudgedRun:
     items: list[TaskToJudge] = []
     for name, entry in run_record["tasks"].items():
         task = registry.load_task(name)
-        task.configure(options.get(name, {}))
+        task.configure(options.get(name, {}), source)
         tasks[name] = task
         loaded = task.load(source, tier_map)
         items.append(TaskToJudge(task=task, scoring=entry["scoring"], samples=loaded.samples))

@@ -100,13 +100,15 @@ def write_results(
     `metric_info` carries what batch scorers (COMET) reported about themselves, per task."""
     aggregates = {}
     for name, task in tasks.items():
-        corpus = task.corpus_metrics(run_record["tasks"][name]["scoring"])
+        scoring = run_record["tasks"][name]["scoring"]
+        corpus = task.corpus_metrics(scoring)
         aggregates[name] = aggregate_task(
             records[name],
             tier_map=tier_map,
             breakdowns=task.breakdowns,
             seed=int(run_record.get("seed", 0)),
             corpus_metrics=corpus,
+            specs=task.metric_specs(scoring),
         )
         info = {metric.name: metric.describe(records[name]) for metric in corpus} | dict(
             (metric_info or {}).get(name, {})

@@ -13,7 +13,7 @@ from typing import Any
 
 from tv_eval.core import registry
 from tv_eval.core.io import atomic_write_json, read_json
-from tv_eval.core.task import RequestType, Task
+from tv_eval.core.task import DataSource, RequestType, Task
 from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.pipeline.records import rewrite_samples, score_sample, write_results
@@ -50,7 +50,9 @@ def rescore_run(run_dir: Path, scoring: str | None, tier_map: TierMap) -> dict[s
     batch_info: dict[str, dict[str, Any]] = {}
     for name, task_run in run_record["tasks"].items():
         task = registry.load_task(name)
-        task.configure((run_record.get("task_options") or {}).get(name, {}))
+        task.configure(
+            (run_record.get("task_options") or {}).get(name, {}), DataSource.recorded(task_run["dataset"])
+        )
         mode = scoring or task_run["scoring"]
         if mode not in task.scoring_modes:
             raise RunConfigError(

@@ -182,14 +182,14 @@ def prepare_tasks(
     for name in config.tasks:
         task = registry.load_task(name)
         options = effective_task_options(task, config, model_options or {})
-        task.configure(options)
+        source = DataSource(
+            use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision
+        )
+        task.configure(options, source)
         try:
             scoring = task.scoring_mode(config.scoring)
         except TaskConfigError as error:
             raise RunConfigError(str(error)) from error
-        source = DataSource(
-            use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision
-        )
         loaded = task.load(source, tier_map)
         samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
         if not samples:

@@ -11,6 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tv_eval.core.metrics import spec_named, specs_of_task
+
 TIER_CITATION = "Tiers: Joshi et al. (2020) classes 0-5; groups high (4-5), mid (3), low (0-2)."
 
 
@@ -26,9 +28,9 @@ def format_metric(metric: Mapping[str, Any] | None, *, scale: float = 100.0) -> 
 
 
 def display_scale(task: Mapping[str, Any], metric: str) -> float:
-    """Factor to show a metric as a percentage: 100 for 0-1 values, 1 for metrics already on 0-100."""
-    info = task.get("metric_info", {}).get(metric.removesuffix("_macro"), {})
-    return 1.0 if info.get("scale") == "0-100" else 100.0
+    """Factor to show a metric as a percentage, from its spec: 100 for 0-1 values, 1 for 0-100 ones."""
+    spec = spec_named(specs_of_task(task), metric.removesuffix("_macro"))
+    return 100.0 * (spec.unit_factor if spec is not None else 1.0)
 
 
 def _rows_language(task: Mapping[str, Any]) -> list[list[str]]:
@@ -186,7 +188,7 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
         for metric, info in task.get("metric_info", {}).items():
             if info.get("error"):
                 console.print(
-                    f"[bold red]{name} {metric} failed, left out:[/] {info['error']}", highlight=False
+                    f"[bold red]{name} {metric} failed (no value):[/] {info['error']}", highlight=False
                 )
         for title, header, rows in _task_sections(name, task):
             table = Table(title=title, title_justify="left")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from tv_eval.analysis.gate import GateReport, changes_table
+from tv_eval.analysis.gate import GateReport
 from tv_eval.analysis.gate_config import EXIT_PASS
+from tv_eval.analysis.sample_changes import changes_table
 from tv_eval.report.tables import table_markdown
 
 

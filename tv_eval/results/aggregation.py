@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import MetricValue, SampleStatus, ScoredSample
 from tv_eval.data.languages import language_info
 from tv_eval.data.tiers import TIER_GROUP_ORDER, TierMap
@@ -72,8 +73,14 @@ def macro_value(
     return MetricValue(value=value, n=len(scored), ci95=interval)
 
 
-def _metric_names(records: Iterable[ScoredSample]) -> list[str]:
-    return sorted({name for record in records for name in record.scores})
+def _metric_names(
+    records: Iterable[ScoredSample], specs: Sequence[MetricSpec], corpus: Sequence[CorpusMetric]
+) -> list[str]:
+    """The segment metrics to average: every declared one (shown with n = 0 where no record carries
+    it, e.g. a scorer that failed), and any other score the records carry."""
+    declared = {spec.name for spec in specs if spec.kind is MetricKind.SEGMENT}
+    carried = {name for record in records for name in record.scores}
+    return sorted((declared | carried) - {metric.name for metric in corpus})
 
 
 def _metrics_block(
@@ -102,25 +109,14 @@ def _metrics_block(
     return block
 
 
-def aggregate_task(
+def _by_language(
     records: Sequence[ScoredSample],
-    *,
+    metrics: Sequence[str],
     tier_map: TierMap,
-    breakdowns: Sequence[str] = (),
-    seed: int = 0,
-    n_resamples: int = DEFAULT_RESAMPLES,
-    corpus_metrics: Sequence[CorpusMetric] = (),
+    tier_of: dict[str, str],
+    options: dict[str, Any],
 ) -> dict[str, Any]:
-    """The `tasks.<task>` block of results.json (minus task metadata the runner adds).
-
-    Per-sample metrics (from each record's `scores`) are micro means; `corpus_metrics` are scored on
-    each group's summed segment statistics. Both get the same groups, macro variants and intervals.
-    """
-    metrics = _metric_names(records)
-    tier_of = {language: tier_map.tier_of(language) for language in {record.language for record in records}}
-    tables = [SegmentTable.build(metric, records) for metric in corpus_metrics]
-    options: dict[str, Any] = {"seed": seed, "n_resamples": n_resamples, "corpus": tables}
-
+    """One block per language, highest-resourced tier first."""
     by_language: dict[str, Any] = {}
     languages = sorted(tier_of, key=lambda code: (_tier_rank(tier_map, tier_of[code]), code))
     for language in languages:
@@ -134,6 +130,31 @@ def aggregate_task(
             "counts": status_counts(members),
             "metrics": _metrics_block(members, metrics, with_macro=False, **options),
         }
+    return by_language
+
+
+def aggregate_task(
+    records: Sequence[ScoredSample],
+    *,
+    tier_map: TierMap,
+    breakdowns: Sequence[str] = (),
+    seed: int = 0,
+    n_resamples: int = DEFAULT_RESAMPLES,
+    corpus_metrics: Sequence[CorpusMetric] = (),
+    specs: Sequence[MetricSpec] = (),
+) -> dict[str, Any]:
+    """The `tasks.<task>` block of results.json (minus task metadata the runner adds).
+
+    Per-sample metrics (from each record's `scores`, and every declared segment spec) are micro
+    means; `corpus_metrics` are scored on each group's summed segment statistics. Both get the same
+    groups, macro variants and intervals.
+    """
+    metrics = _metric_names(records, specs, corpus_metrics)
+    tier_of = {language: tier_map.tier_of(language) for language in {record.language for record in records}}
+    tables = [SegmentTable.build(metric, records) for metric in corpus_metrics]
+    options: dict[str, Any] = {"seed": seed, "n_resamples": n_resamples, "corpus": tables}
+
+    by_language = _by_language(records, metrics, tier_map, tier_of, options)
 
     def grouped(key: Callable[[ScoredSample], str | None], with_macro: bool) -> dict[str, Any]:
         groups: dict[str, list[ScoredSample]] = defaultdict(list)

@@ -6,11 +6,18 @@ are statistics of the results, not of scoring.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import MetricValue, ScoredSample
 from tv_eval.results.statistics import bootstrap_corpus_ci, bootstrap_corpus_macro_ci
-from tv_eval.scoring.corpus_metrics import SegmentTable
+from tv_eval.scoring.corpus_metrics import CorpusMetric, SegmentTable
+from tv_eval.scoring.sacrebleu_metrics import corpus_metric_of
+
+
+def corpus_metrics_of(specs: Iterable[MetricSpec]) -> list[CorpusMetric]:
+    """The corpus metrics a saved run declared, rebuilt from their specs to re-aggregate its segments."""
+    return [corpus_metric_of(spec) for spec in specs if spec.kind is MetricKind.CORPUS]
 
 
 def _cluster_of(record: ScoredSample) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+from tv_eval.core.metrics import MetricSpec, primary_spec
 
 if TYPE_CHECKING:
     from tv_eval.core.task import Task
@@ -42,14 +44,17 @@ def build_results(
     for name, aggregate in aggregates.items():
         task = tasks[name]
         task_run = run_record["tasks"][name]
+        specs = task.metric_specs(task_run["scoring"])
         task_blocks[name] = {
             "description": task.description,
             "scoring": task_run["scoring"],
             "scoring_note": task.protocol_notes.get(task_run["scoring"], ""),
-            "primary_metric": task.primary_metric,
+            "primary_metric": primary_spec(specs).name,
+            "metrics": [spec.to_json() for spec in specs],
             "prompts_hash": task_run["prompts_hash"],
             "dataset": task_run["dataset"],
             **aggregate,
+            **_metric_statements(specs, aggregate.get("metric_info", {})),
         }
     return {
         "schema_version": SCHEMA_VERSION,
@@ -64,3 +69,21 @@ def build_results(
         "seed": run_record["seed"],
         "tasks": task_blocks,
     }
+
+
+def _metric_statements(specs: Sequence[MetricSpec], info: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """`metric_info` with each declared metric's kind and scale taken from its spec, and
+    `failed_metrics`: the declared metrics a scorer could not compute, with the reason."""
+    by_name = {spec.name: spec for spec in specs}
+    statements: dict[str, Any] = {}
+    if info:
+        statements["metric_info"] = {
+            metric: {**facts, "kind": by_name[metric].kind.value, "scale": by_name[metric].scale.value}
+            if metric in by_name
+            else dict(facts)
+            for metric, facts in info.items()
+        }
+    failed = {metric: str(facts["error"]) for metric, facts in info.items() if "error" in facts}
+    if failed:
+        statements["failed_metrics"] = failed
+    return statements

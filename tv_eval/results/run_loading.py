@@ -50,9 +50,6 @@ class RunData:
     def task(self, name: str) -> Mapping[str, Any]:
         return self.results["tasks"][name]
 
-    def primary_metric(self, task: str) -> str:
-        return str(self.task(task)["primary_metric"])
-
 
 def _read_json_file(path: Path) -> dict[str, Any]:
     try:

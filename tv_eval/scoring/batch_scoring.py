@@ -4,7 +4,8 @@ A learned metric is too expensive to start per sample, and may run in another en
 scores the whole task in one batched call after the model has been released. Its segment scores join
 each record's per-sample `scores`, so aggregation treats them like any per-sample metric (the mean of
 segment scores is COMET's system score). Fail closed: a scorer that fails leaves its metric missing
-from every record and its error in the results, never a silent substitute.
+from every record and its error in the results (`failed_metrics`, the metric's value null), never a
+silent substitute; when that metric is the task's primary one, `run` and `score` exit 1.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ class BatchScorer(ABC):
 
     @abstractmethod
     def describe(self) -> dict[str, Any]:
-        """What results.json states about the scorer: model, scale, implementation, timings."""
+        """What results.json states about the scorer: model, implementation, timings (its kind and
+        scale come from the task's metric spec)."""
 
 
 def apply_batch_scorers(

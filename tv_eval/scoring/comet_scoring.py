@@ -128,9 +128,6 @@ class CometScorer(BatchScorer):
 
     def describe(self) -> dict[str, Any]:
         return {
-            "kind": "segment",
-            "aggregation": "mean of segment scores (COMET's system score)",
-            "scale": "0-1",
             "model": self.model,
             "checkpoint": self.checkpoint,
             "reference_free": self.name in REFERENCE_FREE,

@@ -27,7 +27,6 @@ class CorpusMetric(ABC):
     """A metric computed from summed per-segment statistics; see the module docstring."""
 
     name: str
-    scale: str
 
     def applies(self, record: ScoredSample) -> bool:
         """Segments that enter the corpus: scored samples with a hypothesis."""
@@ -43,7 +42,8 @@ class CorpusMetric(ABC):
 
     @abstractmethod
     def describe(self, records: Sequence[ScoredSample]) -> dict[str, Any]:
-        """What results.json states about the metric: kind, scale, signature(s)."""
+        """What results.json states about how the metric was computed (signatures); its kind and scale
+        come from its spec."""
 
 
 @dataclass(frozen=True)

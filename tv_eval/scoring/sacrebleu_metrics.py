@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
 
+from tv_eval.core.metrics import MetricKind, MetricScale, MetricSpec
 from tv_eval.core.task import TaskConfigError
 from tv_eval.core.types import ScoredSample
 from tv_eval.scoring.corpus_metrics import CorpusMetric
@@ -65,14 +66,41 @@ def check_tokenizers(languages: Sequence[str], override: str | None = None) -> N
                 raise TaskConfigError(f"BLEU tokenizer {tokenizer} is not installed: {hint}") from error
 
 
+DESCRIPTIONS = {
+    "bleu": "corpus BLEU (sacrebleu), tokenizer by target language",
+    "chrf": "corpus chrF (sacrebleu): character 6-grams, beta 2",
+    "chrf++": "corpus chrF++ (sacrebleu): chrF plus word bigrams",
+}
+
+
+def corpus_spec(
+    name: str, bleu_tokenizer_override: str | None = None, *, primary: bool = False
+) -> MetricSpec:
+    """The spec of a sacrebleu metric; its params let a reader of saved segments recompute it."""
+    if name not in METRIC_NAMES:
+        raise TaskConfigError(f"unknown sacrebleu metric {name!r}; known: {', '.join(METRIC_NAMES)}")
+    params = {"bleu_tokenizer": bleu_tokenizer_override} if name == "bleu" and bleu_tokenizer_override else {}
+    return MetricSpec(
+        name,
+        MetricKind.CORPUS,
+        MetricScale.PERCENT,
+        primary=primary,
+        description=DESCRIPTIONS[name],
+        params=params,
+    )
+
+
+def corpus_metric_of(spec: MetricSpec) -> SacrebleuMetric:
+    """The metric a corpus spec declares, as `corpus_spec` wrote it."""
+    return SacrebleuMetric(spec.name, spec.params.get("bleu_tokenizer"))
+
+
 def _hypothesis(record: ScoredSample) -> str:
     return record.extracted or ""
 
 
 class SacrebleuMetric(CorpusMetric):
     """One of BLEU, chrF (character 6-grams, beta 2) or chrF++ (plus word bigrams), sacrebleu defaults."""
-
-    scale = "0-100"
 
     def __init__(self, name: str, bleu_tokenizer_override: str | None = None) -> None:
         if name not in METRIC_NAMES:
@@ -111,7 +139,7 @@ class SacrebleuMetric(CorpusMetric):
         return float(self._scorer._compute_score_from_stats([float(value) for value in totals]).score)
 
     def describe(self, records: Sequence[ScoredSample]) -> dict[str, Any]:
-        """Kind, scale and the sacrebleu signature of each language's computation."""
+        """The sacrebleu signature of each language's computation (kind and scale are in the spec)."""
         signatures: dict[str, str] = {}
         for record in records:
             if record.language in signatures or not self.applies(record):
@@ -121,8 +149,6 @@ class SacrebleuMetric(CorpusMetric):
             signatures[record.language] = metric.get_signature().format()
         distinct = sorted(set(signatures.values()))
         return {
-            "kind": "corpus",
-            "scale": self.scale,
             "implementation": f"sacrebleu {version('sacrebleu')}",
             "signature": distinct[0] if len(distinct) == 1 else "; ".join(distinct),
             "signatures": dict(sorted(signatures.items())),

@@ -65,7 +65,7 @@ class DatasetTask(Task):
         """The bundled sample (`--sample`), beside the config."""
         return self.config_path.parent / "sample"
 
-    def configure(self, options: Mapping[str, Any]) -> None:
+    def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
         check_option_names(self.name, options, self.option_help)
         frames = options.get("video_frames")
         if frames is not None and (not str(frames).isdigit() or int(frames) < 1):

@@ -6,7 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from tv_eval.core.metrics import MetricSpec, check_specs, segment_metric
+from tv_eval.core.task import DataSource
 from tv_eval.core.types import Sample
+from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, corpus_spec
 from tv_eval.scoring.translation import (
     DEFAULT_PROMPT,
     MetricSelection,
@@ -40,39 +43,45 @@ class TranslationPrompt:
 
 
 class TranslationMetrics:
-    """Mixed into a task before its base: corpus metrics (sacrebleu) and COMET batch scorers from the
-    `metrics` options, with the config's `default_metrics` (`sample_metrics` for the offline sample)."""
+    """Mixed into a task before its base: the metric suite from the `metrics` options, with the config's
+    `default_metrics` (`sample_metrics` for the offline sample); chosen at configure time, from the
+    options and the source alone, so loading data never changes what the numbers mean."""
 
     name: str
     config: TaskConfig
     options: dict[str, Any]
-    primary_metric: str
-    selection: MetricSelection | None = None
+    _selection: MetricSelection | None = None
     _scorers: list[BatchScorer] | None = None
 
-    def configure_metrics(self, options: Mapping[str, Any]) -> None:
-        """Check the metric options now, so a typo fails before any data loads."""
-        MetricSelection.from_options(options, self.config["default_metrics"])
-        if "metrics" in options:
-            self.select_metrics(sample=False)
+    def configure_metrics(self, options: Mapping[str, Any], source: DataSource | None) -> None:
+        key = "sample_metrics" if source is not None and source.use_sample else "default_metrics"
+        self._selection = MetricSelection.from_options(options, self.config[key])
+        self._scorers = None
 
-    def select_metrics(self, sample: bool) -> MetricSelection:
-        default = self.config["sample_metrics" if sample else "default_metrics"]
-        self.selection = MetricSelection.from_options(self.options, default)
-        self.primary_metric = self.selection.primary()
-        return self.selection
+    @property
+    def selection(self) -> MetricSelection:
+        if self._selection is None:
+            self._selection = MetricSelection.from_options(self.options, self.config["default_metrics"])
+        return self._selection
+
+    def metric_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
+        primary = self.selection.primary()
+        specs = [
+            corpus_spec(name, self.selection.bleu_tokenizer, primary=name == primary)
+            if name in self.selection.lexical
+            else segment_metric(name, primary=name == primary, description=f"{name} segment score (COMET)")
+            for name in self.selection.metrics
+        ]
+        return check_specs(specs, self.name)
 
     def corpus_metrics(self, scoring: str) -> Sequence[CorpusMetric]:
-        from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric
-
-        selection = self.selection or self.select_metrics(sample=False)
-        return [SacrebleuMetric(name, selection.bleu_tokenizer) for name in selection.lexical]
+        return [SacrebleuMetric(name, self.selection.bleu_tokenizer) for name in self.selection.lexical]
 
     def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
         from tv_eval.scoring.comet_scoring import CometScorer
 
         if self._scorers is None:
-            selection = self.selection or self.select_metrics(sample=False)
+            selection = self.selection
             self._scorers = [
                 CometScorer(name, selection.models[name], selection.comet_batch_size, task=self.name)
                 for name in selection.neural

@@ -1,0 +1,16 @@
+"""The exit status of commands that write results: non-zero when a headline metric is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tv_eval.cli.common import fail
+from tv_eval.results.metric_status import headline_failures
+
+
+def exit_if_headline_failed(results: Mapping[str, Any]) -> None:
+    """Exit 1 (the results are already written) naming every primary metric that could not be computed."""
+    lines = headline_failures(results)
+    if lines:
+        fail("; ".join(lines) + " (results were written; the failure is stated in results.json)", code=1)

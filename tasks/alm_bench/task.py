@@ -54,7 +54,9 @@ class AlmBenchTask(GenerativeTask):
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL, ScoringMode.PAPER)
     metrics = (
         segment_metric("accuracy", description="exact answer for closed questions; open ones are judged"),
-        segment_metric("score", primary=True, description="closed questions: accuracy; open: judge score/10"),
+        segment_metric(
+            "score", primary=True, description="accuracy for closed questions, judge score / 10 for open ones"
+        ),
     )
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
@@ -160,11 +162,9 @@ def _score_true_false(sample: Sample, prediction: str) -> Score:
     if expected is None:
         expected = extract_truth(sample.reference, sample.language)
     if expected is None:
-        error = "cannot tell whether the reference answer is true or false"
-        return Score(status=SampleStatus.FAILED, error=error)
+        return Score(SampleStatus.FAILED, error="cannot tell whether the reference answer is true or false")
     first_word = normalize_answer(sample.reference.split(",")[0])
-    reference_word = TruthWords(true=(), false=())
-    if first_word:
-        reference_word = TruthWords((first_word,), ()) if expected else TruthWords((), (first_word,))
+    own = (first_word,) if first_word else ()
+    reference_word = TruthWords(own, ()) if expected else TruthWords((), own)
     predicted = extract_truth(prediction, sample.language, extra=reference_word)
     return _closed(predicted == expected, None if predicted is None else ("true" if predicted else "false"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,15 +20,15 @@ from typing import Any
 from tv_eval.core import registry
 from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import JsonlAppender, atomic_write_json, read_json, read_jsonl, truncate_partial_line
-from tv_eval.core.task import LOGLIKELIHOOD, DataSource, LoadedTask, Task
+from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
 from tv_eval.core.types import Sample, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import JudgeConfig, TaskToJudge, load_prices, resolve_judge
 from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
+from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_after_scoring
-from tv_eval.pipeline.loglikelihood import evaluate_loglikelihood_task
-from tv_eval.pipeline.records import rewrite_samples, score_sample, split_for_model, write_results
+from tv_eval.pipeline.records import rewrite_samples, write_results
 from tv_eval.pipeline.run_record import environment_record
 from tv_eval.scoring.batch_scoring import BatchScorer, apply_batch_scorers
 
@@ -81,7 +81,7 @@ class RunConfig:
 @dataclass
 class PreparedTask:
     task: Task
-    scoring: str
+    scoring: ScoringMode
     loaded: LoadedTask
     samples: list[Sample]
     scorers: list[BatchScorer] = field(default_factory=list)
@@ -142,11 +142,6 @@ def select_samples(
     return sorted(chosen, key=lambda sample: order[sample.sample_id])
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _run_id(model: str) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")[:60]
@@ -191,11 +186,10 @@ def prepare_tasks(
             use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision
         )
         task.configure(options, source)
-        scoring = config.scoring or task.default_scoring
-        if scoring not in task.scoring_modes:
-            raise RunConfigError(
-                f"task {name} has no scoring mode {scoring!r}; it has {', '.join(task.scoring_modes)}"
-            )
+        try:
+            scoring = task.scoring_mode(config.scoring)
+        except TaskConfigError as error:
+            raise RunConfigError(str(error)) from error
         loaded = task.load(source, tier_map)
         samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
         if not samples:
@@ -210,38 +204,6 @@ def prepare_tasks(
             )
         )
     return prepared
-
-
-def evaluate_task(
-    prepared: PreparedTask,
-    generation: CachedGeneration,
-    writer: JsonlAppender,
-    chunk_size: int,
-    progress: ProgressHandle,
-) -> list[ScoredSample]:
-    """Generate in chunks and persist each chunk's records before starting the next."""
-    task, scoring = prepared.task, prepared.scoring
-    runnable, records = split_for_model(task, prepared.samples, scoring)
-    writer.write_batch(record.to_json() for record in records)
-    for chunk in _chunks(runnable, chunk_size):
-        requests = [task.build_request(sample, scoring) for sample in chunk]
-        responses = generation.generate(requests)
-        chunk_records = [
-            score_sample(
-                task,
-                sample,
-                scoring,
-                request.prompt_text,
-                response.text if response.error is None else None,
-                response.error,
-            )
-            for sample, request, response in zip(chunk, requests, responses, strict=True)
-        ]
-        writer.write_batch(record.to_json() for record in chunk_records)
-        records.extend(chunk_records)
-        progress.advance(len(chunk))
-    progress.close()
-    return records
 
 
 def _start_run_dir(config: RunConfig, model_name: str) -> Path:
@@ -343,10 +305,8 @@ def run(
                     1 for s in remaining if not s.load_error and item.task.needs_model(s, item.scoring)
                 )
                 progress = progress_factory(item.task.name, total)
-                evaluate = (
-                    evaluate_loglikelihood_task if item.task.request_type == LOGLIKELIHOOD else evaluate_task
-                )
-                all_records[item.task.name] = done + evaluate(todo, generation, writer, chunk_size, progress)
+                evaluated = evaluate_task(todo, generation, writer, chunk_size, progress)
+                all_records[item.task.name] = done + evaluated
     except KeyboardInterrupt:
         run_record["status"] = "interrupted"
         atomic_write_json(run_dir / "run.json", run_record)

@@ -199,14 +199,6 @@ class Task(ABC):
         """Scorers that run once over all of a task's records after generation (COMET)."""
         return ()
 
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "scoring_modes": [str(mode) for mode in self.scoring_modes],
-            "default_scoring": str(self.default_scoring),
-        }
-
 
 def check_option_names(task: str, options: Mapping[str, str], known: Mapping[str, str]) -> None:
     """Reject option keys a task does not have, naming the close matches or the known ones."""

@@ -20,33 +20,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from tv_eval.api import (
-    DataSource,
-    GenerationParams,
-    ImageInput,
-    ImagePart,
+    UNKNOWN_LANGUAGE,
+    GenerativeTask,
     JudgePrompt,
     JudgeProtocol,
-    LoadedTask,
-    Message,
-    Request,
+    RowReader,
     Sample,
     SampleStatus,
     Score,
-    Task,
-    TaskConfigError,
-    TextPart,
-    TierMap,
+    ScoringMode,
     TruthWords,
     UnknownLanguageError,
     extract_choice,
     extract_truth,
-    image_bytes,
     language_from_name,
-    language_info,
-    load_split,
     normalize_answer,
     normalize_language,
     parse_answer_with_options,
@@ -55,14 +45,13 @@ from tv_eval.api import (
 )
 
 HERE = Path(__file__).parent
-UNKNOWN_LANGUAGE = "und"
 
 
-class AlmBenchTask(Task):
+class AlmBenchTask(GenerativeTask):
     name = "alm_bench"
     description = "ALM-Bench: cultural VQA in 100 languages (MCQ, true/false, short, long)"
-    scoring_modes = ("robust", "official", "paper")
-    default_scoring = "robust"
+    config_path = HERE / "config.yaml"
+    scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL, ScoringMode.PAPER)
     metrics = (
         segment_metric("accuracy", description="exact answer for closed questions; open ones are judged"),
         segment_metric(
@@ -77,25 +66,14 @@ class AlmBenchTask(Task):
     }
 
     @cached_property
-    def config(self) -> dict[str, Any]:
-        return read_task_config(HERE / "config.yaml")
-
-    @cached_property
     def language_names(self) -> dict[str, str]:
-        return {
-            name: normalize_language(str(code))
-            for name, code in read_task_config(HERE / "languages.yaml").items()
-        }
-
-    def prompt_templates(self) -> Mapping[str, str]:
-        return self.config["prompts"]
+        table = read_task_config(HERE / "languages.yaml")
+        return {name: normalize_language(str(code)) for name, code in table.items()}
 
     def language_code(self, name: str) -> str:
         """Code for a `Language` value: the task's table first, then langcodes' English names."""
         cleaned = name.strip()
-        if cleaned in self.language_names:
-            return self.language_names[cleaned]
-        return language_from_name(cleaned)
+        return self.language_names.get(cleaned) or language_from_name(cleaned)
 
     def question_type_slug(self, value: str) -> str:
         known = self.config["question_types"]
@@ -108,164 +86,85 @@ class AlmBenchTask(Task):
             return "mcq"
         return "long" if "long" in lowered else "short"
 
-    def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
-        dataset, identity = load_split(
-            self.config["dataset_id"],
-            self.config["split"],
-            source,
-            sample_dir=HERE / "sample",
-            required_columns=self.config["columns"],
-            image_columns=["file_name"],
-        )
-        root = (
-            source.data_dir
-            if source.data_dir is not None
-            else (HERE / "sample" if source.use_sample else None)
-        )
-        samples: list[Sample] = []
-        seen_ids: dict[str, int] = {}
-        for row in dataset:
-            sample_id = str(row["ID"])
-            seen_ids[sample_id] = seen_ids.get(sample_id, 0) + 1
-            if seen_ids[sample_id] > 1:
-                sample_id = f"{sample_id}#{seen_ids[sample_id]}"
-            samples.append(self._sample_from_row(sample_id, row, tier_map, root))
-        return LoadedTask(samples=samples, dataset=identity)
-
-    def _sample_from_row(
-        self, sample_id: str, row: Mapping[str, Any], tier_map: TierMap, root: Path | None
-    ) -> Sample:
-        errors: list[str] = []
-        language_name = str(row["Language"] or "")
+    def sample_from_row(self, row: RowReader) -> Sample:
+        language_name = str(row.cell("language") or "")
         try:
             language = self.language_code(language_name)
         except UnknownLanguageError:
             language = UNKNOWN_LANGUAGE
-            errors.append(f"unknown language name {language_name!r}")
-        image: ImageInput | None = None
-        try:
-            image = ImageInput.from_bytes(image_bytes(row["file_name"], root))
-        except (ValueError, OSError) as error:
-            errors.append(str(error))
-        question_type = self.question_type_slug(str(row["Question_Type"] or ""))
-        answer = str(row["Translated_Answer"] or "").strip()
+            row.error(f"unknown language name {language_name!r}")
+        image = row.image()
+        question_type = self.question_type_slug(str(row.cell("question_type") or ""))
+        reference = row.text("answer")
         choices: tuple[str, ...] = ()
-        reference = answer
         if question_type == "mcq":
-            parsed = parse_answer_with_options(answer)
+            parsed = parse_answer_with_options(reference)
             if parsed is None:
-                errors.append("multiple-choice answer has no '(Options: ...)' list")
+                row.error("multiple-choice answer has no '(Options: ...)' list")
             else:
                 choices, reference = parsed.options, parsed.answer
-        if not str(row["Translated_Question"] or "").strip():
-            errors.append("empty question")
-        info = language_info(language) if language != UNKNOWN_LANGUAGE else None
-        return Sample(
-            sample_id=sample_id,
-            task=self.name,
-            language=language,
-            tier=tier_map.tier_of(language),
-            script=info.script if info else None,
-            country=language.split("-")[1] if "-" in language and len(language.split("-")[1]) == 2 else None,
-            cluster_id=image.sha256 if image else sample_id,
-            category=str(row["Category"] or "") or None,
+        if not row.text("question"):
+            row.error("empty question")
+        return row.sample(
+            language,
+            category=str(row.cell("category") or "") or None,
             question_type=question_type,
             choices=choices,
             image=image,
-            text=str(row["Translated_Question"] or "").strip(),
+            text=row.text("question"),
             reference=reference,
-            metadata={"language_name": language_name, "english_answer": str(row["English_Answer"] or "")},
-            load_error="; ".join(errors) or None,
+            metadata={"language_name": language_name, "english_answer": row.text("english_answer")},
         )
 
     def needs_model(self, sample: Sample, scoring: str) -> bool:
-        return scoring != "paper" or sample.question_type == "mcq"
+        return scoring != ScoringMode.PAPER or sample.question_type == "mcq"
 
-    def build_request(self, sample: Sample, scoring: str) -> Request:
-        question_type = sample.question_type or "short"
-        template = self.config["prompts"][question_type]
-        prompt = template.format(
+    def prompt(self, sample: Sample, scoring: str) -> str:
+        return self.template(sample.question_type or "short").format(
             question=sample.text,
             options="\n".join(sample.choices),
             language=sample.metadata.get("language_name", sample.language),
         )
-        content: tuple[TextPart | ImagePart, ...] = (TextPart(prompt),)
-        if sample.image is not None:
-            content = (ImagePart(sample.image), *content)
-        return Request(
-            request_id=sample.sample_id,
-            messages=(Message(role="user", content=content),),
-            generation=GenerationParams(max_new_tokens=int(self.config["max_new_tokens"][question_type])),
+
+    def judged(self, sample: Sample, scoring: str) -> bool:
+        return scoring == ScoringMode.OFFICIAL or (
+            scoring == ScoringMode.ROBUST and sample.question_type not in ("mcq", "true_false")
         )
 
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
-        if scoring == "paper":
-            return None
-        return JudgeProtocol(
-            name="alm_bench_gpt_scoring",
-            parser="score_out_of_10",
-            templates=self.config["judge_prompts"],
-            max_new_tokens=int(self.config["judge_max_new_tokens"]),
-        )
+        return None if scoring == ScoringMode.PAPER else super().judge_protocol(scoring)
 
-    def _judged(self, sample: Sample, scoring: str) -> bool:
-        return scoring == "official" or (
-            scoring == "robust" and sample.question_type not in ("mcq", "true_false")
-        )
-
-    def judge_prompt(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt | None:
-        if not self._judged(sample, scoring):
-            return None
-        templates = self.config["judge_prompts"]
+    def judge_input(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt:
+        templates = self.config.value("judge", "prompts")
         template = templates.get(sample.question_type or "short", templates["short"])
         return JudgePrompt(
             user=template.format(question=sample.text, ground_truth=sample.reference, prediction=prediction)
         )
 
-    def score(self, sample: Sample, prediction: str, scoring: str) -> Score:
-        if scoring not in self.scoring_modes:
-            raise TaskConfigError(f"alm_bench has no scoring mode {scoring!r}")
-        if not self.needs_model(sample, scoring):
-            return Score(status=SampleStatus.EXCLUDED)
-        if self._judged(sample, scoring):
-            return Score(status=SampleStatus.NEEDS_JUDGE)
-        if sample.question_type == "mcq":
-            return self._score_mcq(sample, prediction, scoring)
+    def score_answer(self, sample: Sample, prediction: str, scoring: str) -> Score:
         if sample.question_type == "true_false":
-            return self._score_true_false(sample, prediction)
-        return Score(status=SampleStatus.NEEDS_JUDGE)
-
-    @staticmethod
-    def _closed(correct: bool, extracted: str | None) -> Score:
-        """A closed answer's verdict: accuracy, and the same value as its share of the ALM-Bench score."""
-        return Score(
-            status=SampleStatus.SCORED,
-            scores={"accuracy": float(correct), "score": float(correct)},
-            extracted=extracted,
-        )
-
-    def _score_mcq(self, sample: Sample, prediction: str, scoring: str) -> Score:
-        if scoring == "paper":
-            return self._closed(prediction.strip() == sample.reference, prediction.strip())
+            return _score_true_false(sample, prediction)
+        if scoring == ScoringMode.PAPER:
+            return _closed(prediction.strip() == sample.reference, prediction.strip())
         index = extract_choice(prediction, sample.choices)
         extracted = sample.choices[index] if index is not None else None
-        correct = extracted is not None and normalize_answer(extracted) == normalize_answer(sample.reference)
-        return self._closed(correct, extracted)
+        matched = extracted is not None and normalize_answer(extracted) == normalize_answer(sample.reference)
+        return _closed(matched, extracted)
 
-    def _score_true_false(self, sample: Sample, prediction: str) -> Score:
-        reference_word = TruthWords(true=(), false=())
-        expected = extract_truth(str(sample.metadata.get("english_answer", "")), "en")
-        if expected is None:
-            expected = extract_truth(sample.reference, sample.language)
-        if expected is None:
-            return Score(
-                status=SampleStatus.FAILED, error="cannot tell whether the reference answer is true or false"
-            )
-        first_word = normalize_answer(sample.reference.split(",")[0])
-        if first_word:
-            reference_word = (
-                TruthWords(true=(first_word,), false=()) if expected else TruthWords((), (first_word,))
-            )
-        predicted = extract_truth(prediction, sample.language, extra=reference_word)
-        extracted = None if predicted is None else ("true" if predicted else "false")
-        return self._closed(predicted == expected, extracted)
+
+def _closed(correct: bool, extracted: str | None) -> Score:
+    """A closed answer's verdict: accuracy, and the same value as its share of the ALM-Bench score."""
+    return Score(SampleStatus.SCORED, {"accuracy": float(correct), "score": float(correct)}, extracted)
+
+
+def _score_true_false(sample: Sample, prediction: str) -> Score:
+    expected = extract_truth(str(sample.metadata.get("english_answer", "")), "en")
+    if expected is None:
+        expected = extract_truth(sample.reference, sample.language)
+    if expected is None:
+        return Score(SampleStatus.FAILED, error="cannot tell whether the reference answer is true or false")
+    first_word = normalize_answer(sample.reference.split(",")[0])
+    own = (first_word,) if first_word else ()
+    reference_word = TruthWords(own, ()) if expected else TruthWords((), own)
+    predicted = extract_truth(prediction, sample.language, extra=reference_word)
+    return _closed(predicted == expected, None if predicted is None else ("true" if predicted else "false"))

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tv_eval.api import TaskConfigError
+from tv_eval.api import TaskConfigError, parse_list
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,21 @@ class OfficialTestSet:
             if path.is_file():
                 return path
         return None
+
+
+def parse_test_sets(value: str, known: Sequence[str]) -> list[str]:
+    """The `test_sets` option: 2016, 2017, 2018 (short for test_YYYY_flickr), full names, or all."""
+    if value.strip() == "all":
+        return list(known)
+    chosen = []
+    for part in parse_list(value):
+        name = part if part in known else f"test_{part}_flickr"
+        if name not in known:
+            raise TaskConfigError(f"unknown Multi30K test set {part!r}; known: 2016, 2017, 2018, all")
+        chosen.append(name)
+    if not chosen:
+        raise TaskConfigError("test_sets names no test set")
+    return chosen
 
 
 def is_official_layout(data_dir: Path) -> bool:

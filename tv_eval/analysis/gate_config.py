@@ -18,7 +18,6 @@ MAX_CHANGES_SHOWN = 20
 
 EXIT_PASS = 0
 EXIT_REGRESSION = 1
-EXIT_UNUSABLE = 2
 
 
 class UnusableInput(ValueError):

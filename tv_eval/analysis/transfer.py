@@ -14,16 +14,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from tv_eval.analysis.contrasts import Difference, group_mean_replicates, paired_difference
+from tv_eval.analysis.contrasts import Difference, GroupReplicates, group_mean_replicates, paired_difference
 from tv_eval.analysis.pairing import pair_scores
 from tv_eval.analysis.tables import Cell, ReportTable
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
 from tv_eval.results.statistics import DEFAULT_RESAMPLES
-
-
-class TransferError(ValueError):
-    """A transfer view that cannot be computed (e.g. the pivot language was not evaluated)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +62,36 @@ def _scored(records: Sequence[ScoredSample], metric: str) -> list[ScoredSample]:
     return [record for record in records if metric in record.scores]
 
 
+def _language_gaps(
+    replicates: GroupReplicates, languages: set[str], pivot: str, tier_map: TierMap, confidence: float
+) -> list[LanguageGap]:
+    gaps = []
+    for language in order_languages(languages - {pivot}, tier_map):
+        value, interval = replicates.contrast({language: 1.0, pivot: -1.0}, confidence)
+        count = int(replicates.counts[replicates.column(language)])
+        gaps.append(LanguageGap(language, tier_map.tier_of(language), value, interval, count))
+    return gaps
+
+
+def _tier_gaps(
+    replicates: GroupReplicates, gaps: Sequence[LanguageGap], pivot: str, tier_map: TierMap, confidence: float
+) -> list[TierGap]:
+    """Each tier's mean gap over its languages (every language weighs the same), from the joint replicates."""
+    by_tier: dict[str, list[LanguageGap]] = defaultdict(list)
+    for gap in gaps:
+        by_tier[gap.tier].append(gap)
+    tier_gaps = []
+    for tier in tier_map.tier_order():
+        members = by_tier.get(tier)
+        if not members:
+            continue
+        weights: dict[str, float] = {gap.language: 1.0 / len(members) for gap in members}
+        weights[pivot] = -1.0
+        value, interval = replicates.contrast(weights, confidence)
+        tier_gaps.append(TierGap(tier, value, interval, len(members), sum(gap.n for gap in members)))
+    return tier_gaps
+
+
 def transfer_profile(
     records: Sequence[ScoredSample],
     *,
@@ -90,39 +116,7 @@ def transfer_profile(
         seed=seed,
     )
     pivot_column = replicates.column(pivot)
-    gaps: list[LanguageGap] = []
-    for language in order_languages(languages - {pivot}, tier_map):
-        value, interval = replicates.contrast({language: 1.0, pivot: -1.0}, confidence)
-        gaps.append(
-            LanguageGap(
-                language=language,
-                tier=tier_map.tier_of(language),
-                value=value,
-                interval=interval,
-                n=int(replicates.counts[replicates.column(language)]),
-            )
-        )
-    by_tier: dict[str, list[LanguageGap]] = defaultdict(list)
-    for gap in gaps:
-        by_tier[gap.tier].append(gap)
-    tier_gaps = []
-    for tier in tier_map.tier_order():
-        members = by_tier.get(tier)
-        if not members:
-            continue
-        share = 1.0 / len(members)
-        weights: dict[str, float] = {gap.language: share for gap in members}
-        weights[pivot] = -1.0
-        value, interval = replicates.contrast(weights, confidence)
-        tier_gaps.append(
-            TierGap(
-                tier=tier,
-                value=value,
-                interval=interval,
-                n_languages=len(members),
-                n=sum(gap.n for gap in members),
-            )
-        )
+    gaps = _language_gaps(replicates, languages, pivot, tier_map, confidence)
     return TransferProfile(
         model=model,
         task=task,
@@ -131,7 +125,7 @@ def transfer_profile(
         pivot_value=float(replicates.means[pivot_column]),
         pivot_n=int(replicates.counts[pivot_column]),
         gaps=gaps,
-        tier_gaps=tier_gaps,
+        tier_gaps=_tier_gaps(replicates, gaps, pivot, tier_map, confidence),
         confidence=confidence,
     )
 

@@ -36,10 +36,6 @@ class AdapterSettings:
     trust_remote_code: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
 
-    @property
-    def auto_batch_size(self) -> bool:
-        return self.batch_size is None
-
 
 BatchCallback = Callable[[Sequence[int], Sequence[Response]], None]
 """Called with (positions in the request list, their responses) as each batch finishes."""

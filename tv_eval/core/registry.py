@@ -95,10 +95,6 @@ def task_names() -> list[str]:
     return sorted(_entry_points(TASK_GROUP))
 
 
-def adapter_names() -> list[str]:
-    return sorted(_entry_points(ADAPTER_GROUP))
-
-
 def load_task(name: str) -> Task:
     points = _entry_points(TASK_GROUP)
     if name not in points:

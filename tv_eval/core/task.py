@@ -12,6 +12,7 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,8 +25,29 @@ if TYPE_CHECKING:
     from tv_eval.scoring.batch_scoring import BatchScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
 
-GENERATE = "generate"
-LOGLIKELIHOOD = "loglikelihood"
+
+class RequestType(str, Enum):
+    """`generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
+    continuations per sample (`loglikelihood_requests`), judged by `score_loglikelihoods`."""
+
+    GENERATE = "generate"
+    LOGLIKELIHOOD = "loglikelihood"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ScoringMode(str, Enum):
+    """A benchmark's scoring protocol. A str, so the CLI's `--scoring paper` and the `scoring` saved in
+    run.json compare equal to the member; `str()` and f-strings give the plain value."""
+
+    ROBUST = "robust"
+    OFFICIAL = "official"
+    PAPER = "paper"
+    LAVE = "lave"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class TaskConfigError(ValueError):
@@ -97,16 +119,14 @@ class Score:
 class Task(ABC):
     name: ClassVar[str]
     description: ClassVar[str]
-    scoring_modes: ClassVar[tuple[str, ...]] = ("robust",)
-    default_scoring: ClassVar[str] = "robust"
+    scoring_modes: ClassVar[tuple[ScoringMode, ...]] = (ScoringMode.ROBUST,)
+    default_scoring: ClassVar[ScoringMode] = ScoringMode.ROBUST
     # What the task's scores mean (see tv_eval.core.metrics); exactly one primary. Tasks whose metric
     # set follows their options override `metric_specs` instead.
     metrics: ClassVar[tuple[MetricSpec, ...]] = ()
     breakdowns: ClassVar[tuple[str, ...]] = ()
     protocol_notes: ClassVar[Mapping[str, str]] = {}
-    # `generate`: one generated answer per sample, scored by `score`. `loglikelihood`: several scored
-    # continuations per sample (`loglikelihood_requests`), judged by `score_loglikelihoods`.
-    request_type: ClassVar[str] = GENERATE
+    request_type: ClassVar[RequestType] = RequestType.GENERATE
     # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
     option_help: ClassVar[Mapping[str, str]] = {}
 
@@ -114,6 +134,17 @@ class Task(ABC):
         """Apply --task-option values before loading; the default accepts none. `source` is where the
         data will come from, for tasks whose defaults depend on it."""
         check_option_names(self.name, options, self.option_help)
+
+    def scoring_mode(self, value: str | None) -> ScoringMode:
+        """The mode a CLI string or a saved run names (None: the default); an unknown one is an error."""
+        if value is None:
+            return self.default_scoring
+        for mode in self.scoring_modes:
+            if mode == value:
+                return mode
+        raise TaskConfigError(
+            f"task {self.name} has no scoring mode {value!r}; it has {', '.join(self.scoring_modes)}"
+        )
 
     def metric_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
         """The metrics this task reports under `scoring`, from its configuration alone (never from
@@ -167,14 +198,6 @@ class Task(ABC):
     def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
         """Scorers that run once over all of a task's records after generation (COMET)."""
         return ()
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "description": self.description,
-            "scoring_modes": list(self.scoring_modes),
-            "default_scoring": self.default_scoring,
-        }
 
 
 def check_option_names(task: str, options: Mapping[str, str], known: Mapping[str, str]) -> None:

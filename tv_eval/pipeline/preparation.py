@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core import registry
-from tv_eval.core.task import DataSource, LoadedTask, Task
+from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
 from tv_eval.core.types import Sample
 from tv_eval.data.tiers import TierMap
 from tv_eval.results.run_document import RunConfig
@@ -26,7 +26,7 @@ class RunConfigError(ValueError):
 @dataclass
 class PreparedTask:
     task: Task
-    scoring: str
+    scoring: ScoringMode
     loaded: LoadedTask
     samples: list[Sample]
     scorers: list[BatchScorer] = field(default_factory=list)
@@ -85,12 +85,12 @@ def effective_task_options(task: Task, config: RunConfig, model_options: Mapping
     return {**options, **config.task_options.get(task.name, {})}
 
 
-def checked_scoring(task: Task, scoring: str) -> str:
-    if scoring not in task.scoring_modes:
-        raise RunConfigError(
-            f"task {task.name} has no scoring mode {scoring!r}; it has {', '.join(task.scoring_modes)}"
-        )
-    return scoring
+def checked_scoring(task: Task, scoring: str | None) -> ScoringMode:
+    """The task's mode named `scoring` (None: its default); an unknown one is a configuration error."""
+    try:
+        return task.scoring_mode(scoring)
+    except TaskConfigError as error:
+        raise RunConfigError(str(error)) from error
 
 
 def _prepare_task(
@@ -100,7 +100,7 @@ def _prepare_task(
     options = effective_task_options(task, config, model_options)
     source = DataSource(use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision)
     task.configure(options, source)
-    scoring = checked_scoring(task, config.scoring or task.default_scoring)
+    scoring = checked_scoring(task, config.scoring)
     loaded = task.load(source, tier_map)
     samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
     if not samples:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tv_eval.core.io import atomic_write_json, read_json
-from tv_eval.core.task import LOGLIKELIHOOD, Task
+from tv_eval.core.task import RequestType, Task
 from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.tiers import load_tier_map
 from tv_eval.pipeline.judge_stage import configured_task, recorded_tier_map
@@ -32,7 +32,7 @@ def rescore_record(task: Task, record: ScoredSample, scoring: str, kept_metrics:
     the new mode would send back to the judge. Scores of batch scorers (COMET) are carried over."""
     if record.status is SampleStatus.FAILED and record.prediction is None:
         return record
-    if task.request_type == LOGLIKELIHOOD:
+    if task.request_type is RequestType.LOGLIKELIHOOD:
         return record
     rescored = score_sample(task, record.to_sample(), scoring, record.prompt, record.prediction, None)
     if rescored.status is SampleStatus.NEEDS_JUDGE and record.judge_output is not None:

@@ -10,7 +10,7 @@ without repeating a generation.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,16 +19,15 @@ from tv_eval.core import registry
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter
 from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import atomic_write_json
-from tv_eval.core.task import LOGLIKELIHOOD
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import TaskToJudge, load_prices, resolve_judge, run_judge_stage
 from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
+from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_config
-from tv_eval.pipeline.loglikelihood import evaluate_loglikelihood_task
 from tv_eval.pipeline.preparation import PreparedTask, check_output_dir, prepare_tasks
-from tv_eval.pipeline.records import score_sample, split_for_model, write_results
+from tv_eval.pipeline.records import write_results
 from tv_eval.pipeline.run_directory import new_run_record, start_run_dir
 from tv_eval.results.document import ResultsDocument
 from tv_eval.results.run_document import RUN_FILE, GenerationCounts, RunConfig, RunRecord
@@ -67,43 +66,6 @@ ProgressFactory = Callable[[str, int], ProgressHandle]
 
 def _silent_progress(_description: str, _total: int) -> ProgressHandle:
     return ProgressHandle()
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def evaluate_task(
-    prepared: PreparedTask,
-    generation: CachedGeneration,
-    writer: SamplesAppender,
-    chunk_size: int,
-    progress: ProgressHandle,
-) -> list[ScoredSample]:
-    """Generate in chunks and persist each chunk's records before starting the next."""
-    task, scoring = prepared.task, prepared.scoring
-    runnable, records = split_for_model(task, prepared.samples, scoring)
-    writer.write(records)
-    for chunk in _chunks(runnable, chunk_size):
-        requests = [task.build_request(sample, scoring) for sample in chunk]
-        responses = generation.generate(requests)
-        chunk_records = [
-            score_sample(
-                task,
-                sample,
-                scoring,
-                request.prompt_text,
-                response.text if response.error is None else None,
-                response.error,
-            )
-            for sample, request, response in zip(chunk, requests, responses, strict=True)
-        ]
-        writer.write(chunk_records)
-        records.extend(chunk_records)
-        progress.advance(len(chunk))
-    progress.close()
-    return records
 
 
 @dataclass(frozen=True)
@@ -155,10 +117,7 @@ def _generate_all(
             total = sum(
                 1 for s in todo.samples if not s.load_error and item.task.needs_model(s, item.scoring)
             )
-            evaluate = (
-                evaluate_loglikelihood_task if item.task.request_type == LOGLIKELIHOOD else evaluate_task
-            )
-            all_records[name] = done + evaluate(
+            all_records[name] = done + evaluate_task(
                 todo, generation, writer, chunk_size, progress_factory(name, total)
             )
     return all_records

@@ -16,7 +16,6 @@ from tv_eval.core.io import atomic_write_text
 from tv_eval.report.console import TIER_CITATION
 from tv_eval.report.tables import ReportTable, table_markdown, tables_csv
 
-FORMATS = ("md", "csv", "json", "html", "png")
 TRANSFER_PREFIXES = ("transfer_gap:", "transfer_tier_gap:", "wins:")
 
 

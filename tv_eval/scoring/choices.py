@@ -159,6 +159,26 @@ def _options_mentioned(candidate: str, normalized_options: list[str]) -> list[in
     ]
 
 
+OPTION_LETTERS = "ABCDEFGHIJ"
+
+
+def lettered_options(choices: Sequence[str]) -> str:
+    """The options one a line as `A. text`, the form most multiple-choice prompts show them in."""
+    return "\n".join(f"{OPTION_LETTERS[index]}. {choice}" for index, choice in enumerate(choices))
+
+
+def answer_index(answer: str, choices: Sequence[str]) -> int | None:
+    """The correct option: the answer's text among the options, else an option letter (A, B, ...)."""
+    normalized = [normalize_answer(choice) for choice in choices]
+    target = normalize_answer(answer)
+    if target in normalized:
+        return normalized.index(target)
+    letter = answer.strip().rstrip(".)").lstrip("(").upper()
+    if len(letter) == 1 and letter in OPTION_LETTERS[: len(choices)]:
+        return OPTION_LETTERS.index(letter)
+    return None
+
+
 @dataclass(frozen=True)
 class TruthWords:
     true: tuple[str, ...]

@@ -1,4 +1,4 @@
-"""What translation tasks share: the prompt, the request with its image, hypotheses, and the metric suite.
+"""What translation tasks share: the prompt, hypotheses, and the metric suite.
 
 Multi30K and CoMMuTE ask the same question ("translate this English text, the image is context") and
 translation tasks choose their metrics the same way, so both live here rather than in either task.
@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from tv_eval.core.task import TaskConfigError
-from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
 from tv_eval.data.languages import language_info
 
 # The TowerVision paper's evaluation prompt (deep-spin/lmms-eval, tasks/multi30k/multi30k-*.yaml and
@@ -51,28 +50,10 @@ def check_prompt_template(template: str) -> str:
     return template
 
 
-def translation_request(
-    request_id: str,
-    template: str,
-    source: str,
-    target_language: str,
-    image: ImageInput | None,
-    *,
-    max_new_tokens: int,
-    continuation: str | None = None,
-) -> Request:
-    """The image (when there is one) then the rendered prompt, as one user turn; greedy decoding."""
-    prompt = template.format(
+def translation_prompt(template: str, source: str, target_language: str) -> str:
+    """The rendered prompt: the task's template with the source text and the languages' English names."""
+    return template.format(
         source=source, target_language=language_name(target_language), source_language="English"
-    )
-    content: tuple[TextPart | ImagePart, ...] = (TextPart(prompt),)
-    if image is not None:
-        content = (ImagePart(image), *content)
-    return Request(
-        request_id=request_id,
-        messages=(Message(role="user", content=content),),
-        generation=GenerationParams(max_new_tokens=max_new_tokens),
-        continuation=continuation,
     )
 
 

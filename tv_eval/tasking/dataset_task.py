@@ -1,0 +1,237 @@
+"""`DatasetTask` and its two kinds: what every benchmark repeated, owned once.
+
+A benchmark declares `config_path` (its config.yaml: `dataset_id`, `split` or `splits`, a `columns`
+mapping role -> column, `prompts`, `max_new_tokens`) and writes `sample_from_row` (a row, read by role,
+to a sample) and `prompt`. Generative benchmarks add `score_answer` (and `judged`/`judge_input` where a
+judge scores some answers); log-likelihood benchmarks add `continuations` and `score_loglikelihoods`.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from tv_eval.core.task import (
+    DatasetIdentity,
+    DataSource,
+    LoadedTask,
+    RequestType,
+    Score,
+    Task,
+    TaskConfigError,
+    check_option_names,
+)
+from tv_eval.core.types import (
+    ContentPart,
+    GenerationParams,
+    ImagePart,
+    Message,
+    Request,
+    Sample,
+    SampleStatus,
+    TextPart,
+    VideoPart,
+)
+from tv_eval.data.hub import load_split
+from tv_eval.judge.protocols import JudgeProtocol
+from tv_eval.tasking.config import TaskConfig
+from tv_eval.tasking.rows import DataPart, LoadContext, RowReader, UniqueIds, combined_identity
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+    from tv_eval.data.tiers import TierMap
+    from tv_eval.judge.protocols import JudgePrompt
+
+IMAGE_ROLE = "image"
+DEFAULT_LIMIT = "default"
+
+
+class DatasetTask(Task):
+    config_path: ClassVar[Path]
+
+    def __init__(self) -> None:
+        self.options: dict[str, Any] = {}
+
+    @cached_property
+    def config(self) -> TaskConfig:
+        return TaskConfig.read(self.config_path)
+
+    @property
+    def sample_dir(self) -> Path:
+        """The bundled sample (`--sample`), beside the config."""
+        return self.config_path.parent / "sample"
+
+    def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
+        check_option_names(self.name, options, self.option_help)
+        frames = options.get("video_frames")
+        if frames is not None and (not str(frames).isdigit() or int(frames) < 1):
+            raise TaskConfigError(
+                f"task {self.name}: video_frames must be a positive integer, got {frames!r}"
+            )
+        self.options = dict(options)
+
+    def prompt_templates(self) -> Mapping[str, str]:
+        return self.config["prompts"]
+
+    def template(self, name: str) -> str:
+        return str(self.config.value("prompts", name))
+
+    # Loading
+
+    def parts(self) -> Sequence[DataPart]:
+        """What to read: each of the config's `splits`, else its one `split`."""
+        splits = self.config["splits"] if "splits" in self.config else [self.config["split"]]
+        return [DataPart(split=str(split)) for split in splits]
+
+    def required_columns(self, part: DataPart) -> list[str]:
+        return list(self.config.columns().values())
+
+    def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
+        """The sample id the data gives a row (repeats get `#2`, ... appended)."""
+        return str(row[self.config.columns()["id"]])
+
+    def sample_from_row(self, row: RowReader) -> Sample:
+        """The benchmark's own part of loading: its columns, checks and sample fields."""
+        raise NotImplementedError(f"task {self.name} reads no rows this way (it overrides load)")
+
+    def load_context(self, source: DataSource, tier_map: TierMap) -> LoadContext:
+        if source.data_dir is not None and not source.use_sample and not source.data_dir.exists():
+            raise TaskConfigError(f"data directory {source.data_dir} does not exist")
+        return LoadContext(self.name, self.config["dataset_id"], source, tier_map, self.sample_dir)
+
+    def read_part(self, part: DataPart, source: DataSource) -> tuple[Dataset, DatasetIdentity]:
+        """The part's rows through `datasets` (Hub, local folder or bundled sample), images kept encoded."""
+        columns = self.config.columns()
+        return load_split(
+            self.config["dataset_id"],
+            part.split,
+            source,
+            sample_dir=self.sample_dir,
+            required_columns=self.required_columns(part),
+            image_columns=[columns[IMAGE_ROLE]] if IMAGE_ROLE in columns else [],
+            config_name=part.config_name,
+        )
+
+    def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
+        context = self.load_context(source, tier_map)
+        columns = self.config.columns()
+        ids = UniqueIds()
+        samples: list[Sample] = []
+        identities: list[DatasetIdentity] = []
+        for part in self.parts():
+            dataset, identity = self.read_part(part, source)
+            identities.append(identity)
+            for position, row in enumerate(dataset):
+                sample_id = ids.unique(self.row_id(row, part, position))
+                samples.append(self.sample_from_row(RowReader(context, row, columns, part, sample_id)))
+        return LoadedTask(samples=samples, dataset=combined_identity(identities))
+
+    # Requests
+
+    @abstractmethod
+    def prompt(self, sample: Sample, scoring: str) -> str:
+        """The text of the one user turn (media go before it)."""
+
+    def max_new_tokens(self, sample: Sample) -> int:
+        """`max_new_tokens`: one number, or per question type with a `default` entry for the rest."""
+        limits = self.config["max_new_tokens"]
+        if not isinstance(limits, Mapping):
+            return int(limits)
+        key = sample.question_type if sample.question_type in limits else DEFAULT_LIMIT
+        return int(self.config.value("max_new_tokens", key))
+
+    @property
+    def num_frames(self) -> int:
+        """Frames per video: the `video_frames` option, else the config's `default_frames`."""
+        return int(self.options.get("video_frames") or self.config["default_frames"])
+
+    def request(
+        self, request_id: str, sample: Sample, prompt: str, continuation: str | None = None
+    ) -> Request:
+        """A single user turn: the sample's image or video, then the prompt; greedy decoding."""
+        content: tuple[ContentPart, ...] = (TextPart(prompt),)
+        if sample.video is not None:
+            content = (VideoPart(video=sample.video, num_frames=self.num_frames), *content)
+        elif sample.image is not None:
+            content = (ImagePart(sample.image), *content)
+        return Request(
+            request_id=request_id,
+            messages=(Message(role="user", content=content),),
+            generation=GenerationParams(max_new_tokens=self.max_new_tokens(sample)),
+            continuation=continuation,
+        )
+
+
+class GenerativeTask(DatasetTask):
+    """One generated answer per sample, scored by a rule or left for the judge."""
+
+    request_type = RequestType.GENERATE
+
+    def build_request(self, sample: Sample, scoring: str) -> Request:
+        return self.request(sample.sample_id, sample, self.prompt(sample, scoring))
+
+    def judged(self, sample: Sample, scoring: str) -> bool:
+        """Whether the judge, not a rule, scores this sample's answer under `scoring`."""
+        return False
+
+    def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
+        """The config's `judge` entry (name, parser, prompts, max_new_tokens), if it has one."""
+        if "judge" not in self.config:
+            return None
+        return JudgeProtocol(
+            name=str(self.config.value("judge", "name")),
+            parser=str(self.config.value("judge", "parser")),
+            templates=self.config.value("judge", "prompts"),
+            max_new_tokens=int(self.config.value("judge", "max_new_tokens")),
+        )
+
+    def score(self, sample: Sample, prediction: str, scoring: str) -> Score:
+        mode = self.scoring_mode(scoring)
+        if not self.needs_model(sample, mode):
+            return Score(status=SampleStatus.EXCLUDED)
+        if self.judged(sample, mode):
+            return Score(status=SampleStatus.NEEDS_JUDGE)
+        return self.score_answer(sample, prediction, mode)
+
+    def score_answer(self, sample: Sample, prediction: str, scoring: str) -> Score:
+        """The rule's verdict; an answer no rule scores waits for the judge."""
+        return Score(status=SampleStatus.NEEDS_JUDGE)
+
+    def judge_prompt(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt | None:
+        return self.judge_input(sample, prediction, scoring) if self.judged(sample, scoring) else None
+
+    def judge_input(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt:
+        """The judge's input for a judged sample; tasks with a judge define it."""
+        raise NotImplementedError(f"task {self.name} has no judge prompt")
+
+
+class LoglikelihoodTask(DatasetTask):
+    """Several continuations per sample after the same prompt; the task judges their log-likelihoods."""
+
+    request_type = RequestType.LOGLIKELIHOOD
+
+    @abstractmethod
+    def continuations(self, sample: Sample) -> Sequence[tuple[str, str]]:
+        """(label, text) of each continuation, in the order `score_loglikelihoods` receives them."""
+
+    @abstractmethod
+    def score_loglikelihoods(self, sample: Sample, values: Sequence[float], scoring: str) -> Score:
+        """The verdict from the continuations' summed log-likelihoods, in order."""
+
+    def loglikelihood_requests(self, sample: Sample, scoring: str) -> list[Request]:
+        prompt = self.prompt(sample, scoring)
+        return [
+            self.request(f"{sample.sample_id}#{label}", sample, prompt, continuation=text)
+            for label, text in self.continuations(sample)
+        ]
+
+    def build_request(self, sample: Sample, scoring: str) -> Request:
+        """The prompt and media as the model sees them, with the first continuation."""
+        return self.loglikelihood_requests(sample, scoring)[0]
+
+    def score(self, sample: Sample, prediction: str, scoring: str) -> Score:
+        raise NotImplementedError(f"{self.name} compares log-likelihoods; it does not score generated text")

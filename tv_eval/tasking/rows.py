@@ -1,0 +1,165 @@
+"""From dataset rows to samples: reading cells by role, collecting what is wrong with a row, and the
+fields every sample derives from its language. Kept apart from the task bases so loaders that do not
+go through `datasets` (Multi30K's official release layout) build their samples the same way."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tv_eval.core.task import DatasetIdentity, DataSource
+from tv_eval.core.types import ImageInput, Sample, VideoInput
+from tv_eval.data.hub import dataset_file, image_bytes
+from tv_eval.data.languages import language_info
+from tv_eval.data.tiers import TierMap
+from tv_eval.data.video import video_input
+
+UNKNOWN_LANGUAGE = "und"
+
+
+@dataclass(frozen=True)
+class DataPart:
+    """One split (and Hub config) of a benchmark; `attributes` carry what the task knows about it
+    (the language of a per-language config, the question format)."""
+
+    split: str
+    config_name: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class LoadContext:
+    """What every row of one load shares: where its files live and how languages map to tiers."""
+
+    task: str
+    dataset_id: str
+    source: DataSource
+    tier_map: TierMap
+    sample_dir: Path
+    video_hashes: dict[Path, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path | None:
+        """The folder relative image paths resolve under (none for the Hub)."""
+        return self.sample_dir if self.source.use_sample else self.source.data_dir
+
+
+class UniqueIds:
+    """Sample ids as the data gives them, with `#2`, `#3` appended to repeats so none is lost."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+
+    def unique(self, raw: str) -> str:
+        count = self._seen[raw] = self._seen.get(raw, 0) + 1
+        return raw if count == 1 else f"{raw}#{count}"
+
+
+def read_image(cell: object, root: Path | None) -> tuple[ImageInput | None, str | None]:
+    """An encoded image cell as an ImageInput, or the reason it cannot be one (the sample's error)."""
+    try:
+        return ImageInput.from_bytes(image_bytes(cell, root)), None
+    except (ValueError, OSError) as error:
+        return None, str(error)
+
+
+def language_fields(language: str, tier_map: TierMap) -> dict[str, Any]:
+    """Tier, script and (from a region subtag such as `ar-AE`) country of a sample's language."""
+    subtags = language.split("-")
+    return {
+        "tier": tier_map.tier_of(language),
+        "script": language_info(language).script if language != UNKNOWN_LANGUAGE else None,
+        "country": subtags[1] if len(subtags) > 1 and len(subtags[1]) == 2 else None,
+    }
+
+
+def build_sample(
+    context: LoadContext, sample_id: str, language: str, errors: Sequence[str], **fields: Any
+) -> Sample:
+    """A sample with the fields its language implies; `errors` (in the order found) become `load_error`."""
+    derived = language_fields(language, context.tier_map)
+    if fields.get("country") is None:
+        fields.pop("country", None)
+    return Sample(
+        sample_id=sample_id,
+        task=context.task,
+        language=language,
+        **{**derived, **fields},
+        load_error="; ".join(errors) or None,
+    )
+
+
+class RowReader:
+    """One dataset row on its way to a sample: cells by role, media read with their errors kept."""
+
+    def __init__(
+        self,
+        context: LoadContext,
+        row: Mapping[str, Any],
+        columns: Mapping[str, str],
+        part: DataPart,
+        sample_id: str,
+    ) -> None:
+        self.context, self.row, self.columns, self.part, self.sample_id = (
+            context,
+            row,
+            columns,
+            part,
+            sample_id,
+        )
+        self.errors: list[str] = []
+
+    def cell(self, role: str) -> Any:
+        return self.row[self.columns[role]]
+
+    def text(self, role: str) -> str:
+        """The cell as stripped text; an empty or missing cell is ''."""
+        return str(self.cell(role) or "").strip()
+
+    def error(self, message: str) -> None:
+        self.errors.append(message)
+
+    def image(self, role: str = "image") -> ImageInput | None:
+        """The row's encoded image, or None with the reason recorded."""
+        image, error = read_image(self.cell(role), self.context.root)
+        if error is not None:
+            self.error(error)
+        return image
+
+    def video(self, relative_path: str) -> VideoInput | None:
+        """A video file the row names, from the same source as the rows, or None with the reason."""
+        context = self.context
+        try:
+            path = dataset_file(
+                context.dataset_id, relative_path, context.source, sample_dir=context.sample_dir
+            )
+            return video_input(path, context.video_hashes)
+        except (ValueError, OSError) as error:
+            self.error(f"video: {error}")
+            return None
+
+    def sample(self, language: str, **fields: Any) -> Sample:
+        """The sample; its cluster is its image (questions sharing a picture), else its id."""
+        image = fields.get("image")
+        fields.setdefault("cluster_id", image.sha256 if image is not None else self.sample_id)
+        return build_sample(self.context, self.sample_id, language, self.errors, **fields)
+
+
+def combined_identity(identities: Sequence[DatasetIdentity]) -> DatasetIdentity:
+    """One identity for a benchmark read from several splits or configs: their fingerprints hashed
+    together (in order), their distinct split names joined, their rows summed."""
+    if len(identities) == 1:
+        return identities[0]
+    first = identities[0]
+    fingerprint = hashlib.sha256("".join(item.fingerprint for item in identities).encode()).hexdigest()[:16]
+    return DatasetIdentity(
+        dataset_id=first.dataset_id,
+        split=",".join(dict.fromkeys(item.split for item in identities)),
+        revision=first.revision,
+        fingerprint=fingerprint,
+        source=first.source,
+        num_rows=sum(item.num_rows for item in identities),
+    )

@@ -56,7 +56,7 @@ def build_run(run_dir: Path) -> None:
             "smoke_run": True,
             "seed": 0,
             "tier_map": "joshi2020",
-            "model": {"name": "bench", "model_id": "bench"},
+            "model": {"name": "bench", "adapter": "none", "model_id": "bench"},
             "tasks": {
                 "alm_bench": {
                     "scoring": "robust",
@@ -75,7 +75,7 @@ def main() -> None:
         timings = []
         for scoring in ("paper", "robust", "paper", "robust"):
             started = time.perf_counter()
-            rescore_run(run_dir, scoring, joshi_tier_map())
+            rescore_run(run_dir, scoring, None)
             timings.append(time.perf_counter() - started)
         print(
             f"re-scored {SAMPLES} saved predictions: best {min(timings):.2f} s, "

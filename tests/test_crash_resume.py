@@ -213,6 +213,6 @@ def test_resume_restores_every_option_of_the_run(tmp_path: Path, tv_eval_cache: 
     assert resumed.returncode == 0, resumed.stderr
     run = json.loads((run_dir / "run.json").read_text())
     assert run["task_options"] == {"vimul_bench": {"video_frames": "3"}}
-    assert run["arguments"]["max_failure_rate"] == 1
+    assert run["config"]["max_failure_rate"] == 1
     assert run["generation"] == {"generated": 0, "from_cache": 0, "model_loaded": False}
     assert len(run["resumed"]) == 1

@@ -18,7 +18,8 @@ from tv_eval.core.task import DataSource, TaskConfigError
 from tv_eval.core.types import ImagePart, ModelIdentity, Request, Response, TextPart
 from tv_eval.data.synthetic import shape_image
 from tv_eval.data.tiers import joshi_tier_map
-from tv_eval.pipeline.runner import RunConfig, run
+from tv_eval.pipeline.runner import run
+from tv_eval.results.run_document import RunConfig
 
 OPTIONS = ["red", "blue", "green"]
 # language -> the correct letter of each of its questions; the scripted model always answers "B".
@@ -113,7 +114,7 @@ def test_toy_benchmark_runs_end_to_end(toy_data: Path, registered: None, tmp_pat
         use_cache=False,
     )
     outcome = run(config, joshi_tier_map())
-    results = outcome.results["tasks"]["toy_vqa"]
+    results = outcome.results.to_json()["tasks"]["toy_vqa"]
     by_language = results["by_language"]
     assert {language: block["metrics"]["accuracy"]["value"] for language, block in by_language.items()} == {
         "en": 1.0,

@@ -304,7 +304,7 @@ def test_api_keys_never_reach_outputs_caches_or_errors(tmp_path: Path) -> None:
         ("judge_failed", "judge call failed: HTTP 401: Incorrect API key provided: [REDACTED]")
     }
     run = json.loads((accepted_dir / "run.json").read_text(encoding="utf-8"))
-    assert run["arguments"]["trust_remote_code"] is False
+    assert run["config"]["trust_remote_code"] is False
 
     assert rejected.returncode == 1, rejected.stdout + rejected.stderr  # every sample failed
     (rejected_dir,) = (tmp_path / "rejected").iterdir()

@@ -259,8 +259,8 @@ class ScoredSample:
         )
 
     def to_sample(self) -> Sample:
-        """The scoring-relevant part of the original sample, so saved predictions can be re-scored
-        without reloading the dataset or the model."""
+        """The scoring-relevant part of the original sample (its text included, which judge prompts
+        quote), so saved predictions can be re-scored and judged without the dataset or the model."""
         return Sample(
             sample_id=self.sample_id,
             task=self.task,
@@ -274,6 +274,7 @@ class ScoredSample:
             question_type=self.question_type,
             choices=self.choices,
             metadata=self.metadata,
+            text=self.source or "",
         )
 
 

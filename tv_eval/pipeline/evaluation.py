@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from tv_eval.core.io import JsonlAppender
 from tv_eval.core.task import RequestType, ScoringMode, Task
 from tv_eval.core.types import Request, Response, Sample, ScoredSample
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.loglikelihood import score_loglikelihood_chunk
 from tv_eval.pipeline.records import score_sample, split_for_model
+from tv_eval.results.samples_file import SamplesAppender
 
 if TYPE_CHECKING:
-    from tv_eval.pipeline.runner import PreparedTask, ProgressHandle
+    from tv_eval.pipeline.preparation import PreparedTask
+    from tv_eval.pipeline.runner import ProgressHandle
 
 ChunkScorer = Callable[[Task, Sequence[Sample], ScoringMode, CachedGeneration], list[ScoredSample]]
 
@@ -54,7 +55,7 @@ def _chunks(items: Sequence[Sample], size: int) -> Iterator[Sequence[Sample]]:
 def evaluate_task(
     prepared: PreparedTask,
     generation: CachedGeneration,
-    writer: JsonlAppender,
+    writer: SamplesAppender,
     chunk_size: int,
     progress: ProgressHandle,
 ) -> list[ScoredSample]:
@@ -62,10 +63,10 @@ def evaluate_task(
     task, scoring = prepared.task, prepared.scoring
     score_chunk = CHUNK_SCORERS[task.request_type]
     runnable, records = split_for_model(task, prepared.samples, scoring)
-    writer.write_batch(record.to_json() for record in records)
+    writer.write(records)
     for chunk in _chunks(runnable, chunk_size):
         chunk_records = score_chunk(task, chunk, scoring, generation)
-        writer.write_batch(record.to_json() for record in chunk_records)
+        writer.write(chunk_records)
         records.extend(chunk_records)
         progress.advance(len(chunk))
     progress.close()

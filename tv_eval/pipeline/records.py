@@ -5,8 +5,8 @@ Shared by `run` and `score`, so a re-scored run is written exactly as a fresh on
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import attach_judge
 from tv_eval.report.console import leaderboard_markdown
 from tv_eval.results.aggregation import aggregate_task
-from tv_eval.results.document import build_results, validate_results
+from tv_eval.results.document import ResultsDocument, build_results, validate_results
+from tv_eval.results.run_document import RunRecord
+from tv_eval.results.samples_file import write_samples
 
 
 def score_sample(
@@ -86,45 +88,50 @@ def split_for_model(
     return runnable, settled
 
 
+def with_current_tiers(records: Sequence[ScoredSample], tier_map: TierMap) -> list[ScoredSample]:
+    """The records with each tier looked up again in `tier_map`, so what samples.jsonl stores per
+    sample is always the tier the results were aggregated under."""
+    tiers = {language: tier_map.tier_of(language) for language in {record.language for record in records}}
+    return [
+        record if record.tier == tiers[record.language] else replace(record, tier=tiers[record.language])
+        for record in records
+    ]
+
+
 def write_results(
     run_dir: Path,
-    run_record: Mapping[str, Any],
+    run_record: RunRecord,
     tasks: Mapping[str, Task],
     records: Mapping[str, Sequence[ScoredSample]],
     tier_map: TierMap,
     judge_summary: Mapping[str, Any] | None = None,
     metric_info: Mapping[str, Mapping[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Aggregate, validate against the schema, and write results.json and leaderboard.md atomically.
+) -> ResultsDocument:
+    """Re-tier, aggregate and validate; then write samples.jsonl, results.json and leaderboard.md,
+    each atomically. Every stage that changes records or their grouping ends here.
 
     `metric_info` carries what batch scorers (COMET) reported about themselves, per task."""
+    current = {name: with_current_tiers(records[name], tier_map) for name in tasks}
     aggregates = {}
     for name, task in tasks.items():
-        scoring = run_record["tasks"][name]["scoring"]
+        scoring = run_record.tasks[name].scoring
         corpus = task.corpus_metrics(scoring)
         aggregates[name] = aggregate_task(
-            records[name],
+            current[name],
             tier_map=tier_map,
             breakdowns=task.breakdowns,
-            seed=int(run_record.get("seed", 0)),
+            seed=run_record.seed,
             corpus_metrics=corpus,
             specs=task.metric_specs(scoring),
         )
-        info = {metric.name: metric.describe(records[name]) for metric in corpus} | dict(
+        info = {metric.name: metric.describe(current[name]) for metric in corpus} | dict(
             (metric_info or {}).get(name, {})
         )
         if info:
             aggregates[name]["metric_info"] = info
-    results = attach_judge(build_results(run_record, tasks, aggregates), judge_summary)
-    validate_results(results)
-    atomic_write_json(run_dir / "results.json", results)
-    atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(results))
-    return results
-
-
-def rewrite_samples(path: Path, records: Mapping[str, Sequence[ScoredSample]]) -> None:
-    """Replace samples.jsonl with the final records once a later stage (COMET, re-scoring) changed them."""
-    lines = [
-        json.dumps(record.to_json(), ensure_ascii=False) for group in records.values() for record in group
-    ]
-    atomic_write_text(path, "".join(line + "\n" for line in lines))
+    results = attach_judge(build_results(run_record.to_json(), tasks, aggregates), judge_summary)
+    document = validate_results(results)
+    write_samples(run_dir, current)
+    atomic_write_json(run_dir / "results.json", document.to_json())
+    atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(document.to_json()))
+    return document

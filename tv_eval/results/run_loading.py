@@ -12,8 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tv_eval.core.io import read_json, read_jsonl
+from pydantic import ValidationError
+
+from tv_eval.core.io import read_json
 from tv_eval.core.types import ScoredSample
+from tv_eval.results.document import ResultsDocument, ResultsSchemaError, validate_results
+from tv_eval.results.run_document import RunRecord
+from tv_eval.results.samples_file import SampleRecordError, read_samples
 
 RUN_FILES = ("run.json", "results.json", "samples.jsonl")
 
@@ -24,31 +29,36 @@ class RunLoadError(ValueError):
 
 @dataclass(frozen=True)
 class RunData:
-    """One finished run: its records grouped by task, plus the two JSON documents it wrote."""
+    """One finished run: its records grouped by task, plus the two documents it wrote (typed, and
+    results.json also as written, for readers that walk its groups generically)."""
 
     path: Path
-    run: Mapping[str, Any]
-    results: Mapping[str, Any]
+    run: RunRecord
+    document: ResultsDocument
     records: Mapping[str, list[ScoredSample]] = field(default_factory=dict)
 
     @property
+    def results(self) -> Mapping[str, Any]:
+        return self.document.to_json()
+
+    @property
     def run_id(self) -> str:
-        return str(self.results.get("run_id") or self.path.name)
+        return self.document.run_id
 
     @property
     def model_name(self) -> str:
-        return str(self.results["model"]["name"])
+        return self.document.model.name
 
     @property
     def task_names(self) -> list[str]:
-        return list(self.results["tasks"])
+        return list(self.document.tasks)
 
     @property
     def smoke_run(self) -> bool:
-        return bool(self.results.get("smoke_run"))
+        return self.document.smoke_run
 
     def task(self, name: str) -> Mapping[str, Any]:
-        return self.results["tasks"][name]
+        return self.document.tasks[name].model_dump(mode="json", exclude_unset=True)
 
 
 def _read_json_file(path: Path) -> dict[str, Any]:
@@ -67,15 +77,11 @@ def _read_records(path: Path, tasks: Iterable[str]) -> dict[str, list[ScoredSamp
     known = set(tasks)
     records: dict[str, list[ScoredSample]] = defaultdict(list)
     try:
-        for line_number, raw in enumerate(read_jsonl(path), start=1):
-            try:
-                record = ScoredSample.from_json(raw)
-            except (KeyError, TypeError, ValueError) as error:
-                raise RunLoadError(f"{path} line {line_number} is not a sample record: {error}") from error
+        for record in read_samples(path):
             if record.task in known:
                 records[record.task].append(record)
-    except RunLoadError:
-        raise
+    except SampleRecordError as error:
+        raise RunLoadError(str(error)) from error
     except OSError as error:
         raise RunLoadError(f"cannot read {path}: {error.strerror or error}") from error
     except ValueError as error:
@@ -93,15 +99,18 @@ def load_run(path: Path) -> RunData:
             f"{path} is not a finished run directory (missing {', '.join(missing)}; "
             "point at a folder that `tv-eval run` wrote)"
         )
-    run = _read_json_file(path / "run.json")
-    results = _read_json_file(path / "results.json")
-    if run.get("status", "complete") != "complete":
-        raise RunLoadError(f"run {path} did not finish (status {run.get('status')!r})")
-    tasks = results.get("tasks")
-    if not isinstance(tasks, dict) or not tasks or not isinstance(results.get("model"), dict):
-        raise RunLoadError(f"{path / 'results.json'} has no tasks or no model (not a tv-eval results file?)")
-    records = _read_records(path / "samples.jsonl", tasks)
-    return RunData(path=path, run=run, results=results, records=records)
+    try:
+        run = RunRecord.model_validate(_read_json_file(path / "run.json"))
+    except ValidationError as error:
+        raise RunLoadError(f"{path / 'run.json'} is not a tv-eval run record: {error}") from error
+    if run.status != "complete":
+        raise RunLoadError(f"run {path} did not finish (status {run.status!r})")
+    try:
+        document = validate_results(_read_json_file(path / "results.json"))
+    except ResultsSchemaError as error:
+        raise RunLoadError(f"{path / 'results.json'} is not a tv-eval results file: {error}") from error
+    records = _read_records(path / "samples.jsonl", document.tasks)
+    return RunData(path=path, run=run, document=document, records=records)
 
 
 def expand_run_paths(paths: Sequence[Path]) -> list[Path]:

@@ -1,0 +1,284 @@
+"""`tv-eval run`: its options, the RunConfig they make, and the run itself.
+
+The parsed options become one `RunConfig` through `config_from_options` (pydantic validates it);
+`--resume RUN_DIR` instead rebuilds the configuration recorded in run.json with `model_validate`,
+so a resumed run asks exactly the questions the interrupted one asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tv_eval.cli.common import app, fail, split_list, stdout
+from tv_eval.cli.metric_checks import exit_if_headline_failed
+from tv_eval.cli.options import (
+    JudgeBaseUrlOption,
+    JudgeCacheOption,
+    JudgeKeyFileOption,
+    JudgeOption,
+    JudgePricesOption,
+    config_errors,
+    judge_options,
+    load_tiers,
+    resolve_tiers,
+    show_results,
+)
+
+if TYPE_CHECKING:
+    from tv_eval.data.tiers import TierMap
+    from tv_eval.results.document import ResultsDocument
+    from tv_eval.results.run_document import RunConfig
+
+DEVICES_HELP = "auto, cpu or cuda[:N]"
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+ModelOption = Annotated[
+    str | None, typer.Option(help="Model alias (`tv-eval list models`) or hf:<hub-id-or-path>.")
+]
+TasksOption = Annotated[str | None, typer.Option(help="Comma-separated task names (`tv-eval list tasks`).")]
+LanguagesOption = Annotated[str | None, typer.Option(help="Only these languages (BCP-47, comma-separated).")]
+TiersOption = Annotated[str | None, typer.Option(help="Only these tiers: 0-5, unknown, or high/mid/low.")]
+LimitOption = Annotated[
+    int | None, typer.Option(min=1, help="At most N samples per task, spread over languages.")
+]
+BatchSizeOption = Annotated[str, typer.Option(help="Batch size, or 'auto' (halves on out-of-memory).")]
+OutputDirOption = Annotated[Path, typer.Option(help="Where run directories are created.")]
+DeviceOption = Annotated[str, typer.Option(help=f"{DEVICES_HELP}.")]
+DtypeOption = Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")]
+SeedOption = Annotated[int, typer.Option(help="Seed for sampling and bootstrap intervals.")]
+ScoringOption = Annotated[
+    str | None, typer.Option(help="robust or paper (default: each task's own default).")
+]
+SampleOption = Annotated[bool, typer.Option("--sample", help="Use each task's bundled offline sample.")]
+DataDirOption = Annotated[Path | None, typer.Option(help="Read the dataset from this local folder.")]
+TierMapOption = Annotated[Path | None, typer.Option(help="TOML/YAML map language -> tier label.")]
+TrustOption = Annotated[bool, typer.Option(help="Allow model repositories to run their own code.")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")]
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(help="Response cache folder (default: $TV_EVAL_CACHE_DIR or the user cache dir)."),
+]
+ResumeOption = Annotated[
+    Path | None,
+    typer.Option(help="Continue an interrupted run in this run directory, with its original arguments."),
+]
+FailureRateOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0, max=1.0, help="Exit 1 (after writing results) when a larger share of samples failed."
+    ),
+]
+BaseUrlOption = Annotated[
+    str | None, typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL).")
+]
+KeyFileOption = Annotated[
+    Path | None, typer.Option(help="File holding the API key (default $OPENAI_API_KEY).")
+]
+ConcurrencyOption = Annotated[
+    int | None, typer.Option(min=1, help="Requests in flight at once for API models (default 8).")
+]
+FramesOption = Annotated[
+    int | None, typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's).")
+]
+RevisionOption = Annotated[
+    str | None,
+    typer.Option(help="Model revision on the Hub (branch, tag or commit; default: main's commit now)."),
+]
+DataRevisionOption = Annotated[
+    str | None, typer.Option(help="Dataset revision on the Hub (branch, tag or commit).")
+]
+TaskOptionOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="TASK.KEY=VALUE, repeatable (e.g. multi30k.test_sets=2016,2017); see the task's README."
+    ),
+]
+
+
+def parse_batch_size(value: str) -> int | None:
+    if value == "auto":
+        return None
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    fail(f"--batch-size must be a positive integer or 'auto', got {value!r}")
+
+
+def parse_task_options(values: list[str] | None) -> dict[str, dict[str, str]]:
+    """`TASK.KEY=VALUE` strings -> {task: {key: value}}; later values win."""
+    options: dict[str, dict[str, str]] = {}
+    for value in values or []:
+        target, equals, setting = value.partition("=")
+        task, dot, key = target.partition(".")
+        if not (equals and dot and task.strip() and key.strip()):
+            fail(f"--task-option must look like TASK.KEY=VALUE, got {value!r}")
+        options.setdefault(task.strip(), {})[key.strip()] = setting
+    return options
+
+
+def _check_model_options(options: Mapping[str, Any]) -> tuple[str, ...]:
+    if not options["model"] or not options["tasks"]:
+        fail("--model and --tasks are required (or --resume RUN_DIR)")
+    device = options["device"]
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        fail(f"--device must be {DEVICES_HELP}, got {device!r}")
+    if options["dtype"] not in DTYPES:
+        fail(f"--dtype must be {', '.join(DTYPES[:-1])} or {DTYPES[-1]}, got {options['dtype']!r}")
+    task_names = split_list(options["tasks"])
+    if not task_names:
+        fail("--tasks names no task")
+    return task_names
+
+
+def config_from_options(options: Mapping[str, Any]) -> RunConfig:
+    """The RunConfig of a new run, from the command's parsed options (names as on the command line)."""
+    from tv_eval.data.languages import parse_language_list
+    from tv_eval.results.run_document import RunConfig
+
+    task_names = _check_model_options(options)
+    return RunConfig(
+        model=options["model"],
+        tasks=task_names,
+        output_dir=options["output_dir"],
+        languages=tuple(parse_language_list(options["languages"] or "")),
+        tiers=tuple(resolve_tiers(split_list(options["tiers"]), load_tiers(options["tier_map"]))),
+        tier_map=options["tier_map"],
+        limit=options["limit"],
+        batch_size=parse_batch_size(options["batch_size"]),
+        device=options["device"],
+        dtype=options["dtype"],
+        seed=options["seed"],
+        scoring=options["scoring"],
+        use_sample=options["sample"],
+        data_dir=options["data_dir"],
+        trust_remote_code=options["trust_remote_code"],
+        base_url=options["base_url"],
+        api_key_file=options["api_key_file"],
+        concurrency=options["concurrency"],
+        video_frames=options["video_frames"],
+        revision=options["revision"],
+        data_revision=options["data_revision"],
+        judge=judge_options(
+            options["judge"],
+            options["judge_base_url"],
+            options["judge_api_key_file"],
+            options["judge_prices"],
+            options["judge_cache"],
+            options["concurrency"],
+        ),
+        task_options=parse_task_options(options["task_option"]),
+        max_failure_rate=options["max_failure_rate"],
+        use_cache=not options["no_cache"],
+        cache_dir=options["cache_dir"],
+    )
+
+
+def resumed_config(run_dir: Path, use_cache: bool, cache_dir: Path | None) -> RunConfig:
+    """The configuration the run recorded, with this invocation's cache settings."""
+    from pydantic import ValidationError
+
+    from tv_eval.results.run_document import RunConfig, read_run_record
+
+    if not (run_dir / "run.json").is_file():
+        fail(f"{run_dir} is not a run directory (no run.json)")
+    try:
+        recorded = read_run_record(run_dir).config
+    except (ValueError, ValidationError) as error:
+        fail(f"{run_dir / 'run.json'} cannot be resumed: {error}")
+    if recorded is None:
+        fail(f"{run_dir / 'run.json'} records no run configuration; it cannot be resumed")
+    return RunConfig.model_validate(
+        {**recorded.model_dump(), "use_cache": use_cache, "cache_dir": cache_dir, "resume_dir": run_dir}
+    )
+
+
+def _check_failure_rate(results: ResultsDocument, max_failure_rate: float) -> None:
+    failed = sum(task.counts.failed for task in results.tasks.values())
+    total = sum(task.counts.total for task in results.tasks.values())
+    if total and failed / total > max_failure_rate:
+        fail(
+            f"{failed} of {total} samples failed ({failed / total:.1%}), more than --max-failure-rate "
+            f"{max_failure_rate:.1%}; see the 'error' field in samples.jsonl",
+            code=1,
+        )
+
+
+def execute(config: RunConfig, tier_map: TierMap) -> None:
+    """Run, print the tables, and exit 1 when more samples failed than the run allows."""
+    from tv_eval.cli.progress import RichProgress
+    from tv_eval.pipeline.runner import RunInterrupted
+    from tv_eval.pipeline.runner import run as run_evaluation
+
+    try:
+        outcome = run_evaluation(config, tier_map, progress_factory=RichProgress)
+    except RunInterrupted as interrupted:
+        fail(str(interrupted), code=130)
+    except config_errors() as error:
+        fail(str(error))
+    except OSError as error:
+        fail(
+            f"cannot write results: {error.strerror or error}"
+            + (f" ({error.filename})" if error.filename else "")
+            + "; fix it and rerun with --resume",
+            code=1,
+        )
+    show_results(outcome.results)
+    stdout.print(
+        f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
+    )
+    exit_if_headline_failed(outcome.results.to_json())
+    _check_failure_rate(outcome.results, config.max_failure_rate)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    model: ModelOption = None,
+    tasks: TasksOption = None,
+    languages: LanguagesOption = None,
+    tiers: TiersOption = None,
+    limit: LimitOption = None,
+    batch_size: BatchSizeOption = "auto",
+    output_dir: OutputDirOption = Path("results"),
+    device: DeviceOption = "auto",
+    dtype: DtypeOption = "auto",
+    seed: SeedOption = 0,
+    scoring: ScoringOption = None,
+    sample: SampleOption = False,
+    data_dir: DataDirOption = None,
+    tier_map: TierMapOption = None,
+    trust_remote_code: TrustOption = False,
+    no_cache: NoCacheOption = False,
+    cache_dir: CacheDirOption = None,
+    resume: ResumeOption = None,
+    max_failure_rate: FailureRateOption = 0.0,
+    base_url: BaseUrlOption = None,
+    api_key_file: KeyFileOption = None,
+    concurrency: ConcurrencyOption = None,
+    video_frames: FramesOption = None,
+    revision: RevisionOption = None,
+    data_revision: DataRevisionOption = None,
+    judge: JudgeOption = None,
+    judge_base_url: JudgeBaseUrlOption = None,
+    judge_api_key_file: JudgeKeyFileOption = None,
+    judge_prices: JudgePricesOption = None,
+    judge_cache: JudgeCacheOption = None,
+    task_option: TaskOptionOption = None,
+) -> None:
+    """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
+    from pydantic import ValidationError
+
+    try:
+        if resume is not None:
+            config = resumed_config(resume, use_cache=not no_cache, cache_dir=cache_dir)
+        else:
+            config = config_from_options(ctx.params)
+        tier_map_obj = load_tiers(config.tier_map)
+    except config_errors() as error:
+        fail(str(error))
+    except ValidationError as error:
+        fail(f"invalid run configuration: {error}")
+    execute(config, tier_map_obj)

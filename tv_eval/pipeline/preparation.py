@@ -1,0 +1,124 @@
+"""Before the model loads: resolve each task, read its data and choose its samples.
+
+Every configuration mistake (unknown task or scoring mode, options for a task not run, filters that
+leave nothing, an unwritable output folder) surfaces here, so it costs seconds, not a model load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tv_eval.core import registry
+from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
+from tv_eval.core.types import Sample
+from tv_eval.data.tiers import TierMap
+from tv_eval.results.run_document import RunConfig
+from tv_eval.scoring.batch_scoring import BatchScorer
+
+
+class RunConfigError(ValueError):
+    """A run that cannot start as configured; the CLI turns it into exit code 2."""
+
+
+@dataclass
+class PreparedTask:
+    task: Task
+    scoring: ScoringMode
+    loaded: LoadedTask
+    samples: list[Sample]
+    scorers: list[BatchScorer] = field(default_factory=list)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+def select_samples(
+    samples: Sequence[Sample], languages: Sequence[str], tiers: Sequence[str], limit: int | None
+) -> list[Sample]:
+    """Filter by language and tier; `limit` takes samples round-robin over languages, in data order,
+    so a limited run still covers every selected language."""
+    selected = [
+        sample
+        for sample in samples
+        if (not languages or sample.language in languages) and (not tiers or sample.tier in tiers)
+    ]
+    if limit is None or limit >= len(selected):
+        return selected
+    by_language: dict[str, list[Sample]] = {}
+    for sample in selected:
+        by_language.setdefault(sample.language, []).append(sample)
+    chosen: list[Sample] = []
+    queues = [iter(group) for group in by_language.values()]
+    while len(chosen) < limit and queues:
+        still_open = []
+        for queue in queues:
+            sample = next(queue, None)
+            if sample is not None and len(chosen) < limit:
+                chosen.append(sample)
+                still_open.append(queue)
+        queues = still_open
+    order = {sample.sample_id: position for position, sample in enumerate(selected)}
+    return sorted(chosen, key=lambda sample: order[sample.sample_id])
+
+
+def check_output_dir(output_dir: Path) -> None:
+    """Fail before any data or model loads when results could not be written."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        probe = output_dir / ".tv-eval-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RunConfigError(
+            f"cannot write to output directory {output_dir}: {error.strerror or error}"
+        ) from error
+
+
+def effective_task_options(task: Task, config: RunConfig, model_options: Mapping[str, Any]) -> dict[str, Any]:
+    """A task's --task-option values, plus the run-level options it declares: the video frame count
+    asked for with --video-frames, else the model alias's default."""
+    options: dict[str, Any] = {}
+    frames = config.video_frames or model_options.get("video_frames")
+    if frames and "video_frames" in task.option_help:
+        options["video_frames"] = str(int(frames))
+    return {**options, **config.task_options.get(task.name, {})}
+
+
+def checked_scoring(task: Task, scoring: str | None) -> ScoringMode:
+    """The task's mode named `scoring` (None: its default); an unknown one is a configuration error."""
+    try:
+        return task.scoring_mode(scoring)
+    except TaskConfigError as error:
+        raise RunConfigError(str(error)) from error
+
+
+def _prepare_task(
+    name: str, config: RunConfig, tier_map: TierMap, model_options: Mapping[str, Any]
+) -> PreparedTask:
+    task = registry.load_task(name)
+    options = effective_task_options(task, config, model_options)
+    source = DataSource(use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision)
+    task.configure(options, source)
+    scoring = checked_scoring(task, config.scoring)
+    loaded = task.load(source, tier_map)
+    samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
+    if not samples:
+        wanted = ", ".join([*config.languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"
+        raise RunConfigError(f"task {name} has no samples for {wanted}")
+    scorers = list(task.batch_scorers(scoring))
+    for scorer in scorers:
+        scorer.prepare()
+    return PreparedTask(
+        task=task, scoring=scoring, loaded=loaded, samples=samples, scorers=scorers, options=options
+    )
+
+
+def prepare_tasks(
+    config: RunConfig, tier_map: TierMap, model_options: Mapping[str, Any] | None = None
+) -> list[PreparedTask]:
+    """Resolve tasks and load their data; every configuration error surfaces here."""
+    unknown = sorted(set(config.task_options) - set(config.tasks))
+    if unknown:
+        raise RunConfigError(f"--task-option names task(s) not in --tasks: {', '.join(unknown)}")
+    return [_prepare_task(name, config, tier_map, model_options or {}) for name in config.tasks]

@@ -1,0 +1,150 @@
+"""run.json and the run configuration it records, as typed documents.
+
+`RunConfig` is everything `tv-eval run` was asked for; run.json keeps it under `config`, and
+`--resume` rebuilds it with `model_validate`, so a resumed run asks exactly the same questions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+
+from tv_eval.core.io import read_json
+from tv_eval.results.document import DatasetRecord
+
+RUN_FILE = "run.json"
+
+
+class JudgeOptions(BaseModel):
+    """The judge as asked for on the command line; device and seed follow the run's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    base_url: str | None = None
+    api_key_file: Path | None = None
+    prices: Path | None = None
+    cache: Path | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+
+
+class RunConfig(BaseModel):
+    """One `tv-eval run`. `tiers` are resolved tier labels; `tier_map` is the user map's file, if any.
+
+    `resume_dir`, `use_cache` and `cache_dir` belong to one invocation, not to the run: they are
+    never restored from run.json.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    tasks: tuple[str, ...] = Field(min_length=1)
+    output_dir: Path = Path("results")
+    languages: tuple[str, ...] = ()
+    tiers: tuple[str, ...] = ()
+    tier_map: Path | None = None
+    limit: int | None = Field(default=None, ge=1)
+    batch_size: int | None = Field(default=None, ge=1)
+    device: str = "auto"
+    dtype: str = "auto"
+    seed: int = 0
+    scoring: str | None = None
+    use_sample: bool = False
+    data_dir: Path | None = None
+    trust_remote_code: bool = False
+    base_url: str | None = None
+    api_key_file: Path | None = None
+    concurrency: int | None = Field(default=None, ge=1)
+    video_frames: int | None = Field(default=None, ge=1)
+    revision: str | None = None
+    data_revision: str | None = None
+    judge: JudgeOptions | None = None
+    task_options: dict[str, dict[str, str]] = Field(default_factory=dict)
+    max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    use_cache: bool = Field(default=True, exclude=True)
+    cache_dir: Path | None = Field(default=None, exclude=True)
+    resume_dir: Path | None = Field(default=None, exclude=True)
+
+    @property
+    def adapter_options(self) -> dict[str, Any]:
+        """What API adapters take beyond the common settings."""
+        return api_options(self.base_url, self.api_key_file, self.concurrency)
+
+
+def api_options(base_url: str | None, api_key_file: Path | None, concurrency: int | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    if base_url:
+        options["base_url"] = base_url
+    if api_key_file:
+        options["api_key_file"] = str(api_key_file)
+    if concurrency:
+        options["max_concurrency"] = concurrency
+    return options
+
+
+class TaskRun(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    scoring: str
+    prompts_hash: str
+    dataset: DatasetRecord
+    num_samples: NonNegativeInt | None = None
+
+
+class RunModel(BaseModel):
+    """The evaluated model's identity (the adapter's fields beyond these are kept as they are)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    adapter: str
+    model_id: str
+    revision: str | None = None
+
+
+class GenerationCounts(BaseModel):
+    generated: NonNegativeInt
+    from_cache: NonNegativeInt
+    model_loaded: bool
+
+
+RunStatus = Literal["running", "interrupted", "complete"]
+
+
+class RunRecord(BaseModel):
+    """run.json. Only keys that were set are written, so a record keeps the shape it was built with."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    run_id: str
+    status: RunStatus
+    created: str | None = None
+    smoke_run: bool = False
+    notice: str | None = None
+    model: RunModel
+    tasks: dict[str, TaskRun]
+    config: RunConfig | None = None
+    task_options: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    seed: int = 0
+    tier_map: str
+    cache: str | None = None
+    environment: dict[str, Any] = Field(default_factory=dict)
+    resumed: list[str] = Field(default_factory=list)
+    judge: dict[str, Any] | None = None
+    generation: GenerationCounts | None = None
+    timings: dict[str, float] | None = None
+    rescored: list[str] = Field(default_factory=list)
+    history: list[dict[str, Any]] = Field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        document = self.model_dump(mode="json", exclude_unset=True)
+        if self.config is not None:
+            document["config"] = self.config.model_dump(mode="json")
+        return document
+
+
+def read_run_record(run_dir: Path) -> RunRecord:
+    """run.json of a run directory; raises OSError, ValueError (bad JSON) or pydantic's ValidationError."""
+    return RunRecord.model_validate(read_json(run_dir / RUN_FILE))

@@ -45,9 +45,10 @@ def _metric_reasons(name: str, before: Mapping[str, Any], after: Mapping[str, An
 
 
 def _dataset_reasons(name: str, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
-    """Fingerprints are compared for Hub sources only: for local folders and the bundled sample,
-    `datasets` derives its fingerprint from file paths and modification times, so a fresh checkout
-    of identical data gets a new one. Data content is checked through the references instead."""
+    """Fingerprints are compared for Hub sources only. Local folders and the bundled sample now get a
+    digest of their content, but runs recorded before that carry one derived from file paths and
+    modification times, which differs between two checkouts of identical data; their content is
+    checked through the references of the shared samples instead."""
     if _dataset_label(before) != _dataset_label(after):
         return [f"{name}: different datasets ({_dataset_label(before)} vs {_dataset_label(after)})"]
     fingerprints = before["dataset"].get("fingerprint"), after["dataset"].get("fingerprint")

@@ -60,7 +60,7 @@ def score(
         fail(str(error))
     show_results(results)
     stdout.print(f"run directory: {run_dir}")
-    exit_if_headline_failed(results.to_json())
+    exit_if_headline_failed(results)
 
 
 @app.command("list")

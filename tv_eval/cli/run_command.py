@@ -229,7 +229,7 @@ def execute(config: RunConfig, tier_map: TierMap) -> None:
     stdout.print(
         f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
     )
-    exit_if_headline_failed(outcome.results.to_json())
+    exit_if_headline_failed(outcome.results)
     _check_failure_rate(outcome.results, config.max_failure_rate)
 
 

@@ -55,18 +55,30 @@ def _value(record: ScoredSample, metric: str) -> float | None:
     return None
 
 
+def _shared(
+    baseline: Sequence[ScoredSample], candidate: Sequence[ScoredSample]
+) -> list[tuple[ScoredSample, ScoredSample]]:
+    """(baseline record, candidate record) of every sample id both runs hold, in the baseline's order."""
+    candidate_by_id = {record.sample_id: record for record in candidate}
+    return [
+        (record, candidate_by_id[record.sample_id])
+        for record in baseline
+        if record.sample_id in candidate_by_id
+    ]
+
+
 def _pairing(
     baseline: Sequence[ScoredSample],
     candidate: Sequence[ScoredSample],
     pairs: list[PairedScore],
-    shared: list[str],
+    shared: Sequence[tuple[ScoredSample, ScoredSample]],
     unpaired: list[str],
 ) -> Pairing:
     baseline_ids = {record.sample_id for record in baseline}
     candidate_ids = {record.sample_id for record in candidate}
     return Pairing(
         pairs=pairs,
-        shared_ids=shared,
+        shared_ids=[record.sample_id for record, _ in shared],
         baseline_only=[r.sample_id for r in baseline if r.sample_id not in candidate_ids],
         candidate_only=[r.sample_id for r in candidate if r.sample_id not in baseline_ids],
         unpaired=unpaired,
@@ -86,15 +98,10 @@ def _paired(record: ScoredSample, before: float, after: float) -> PairedScore:
 
 def pair_scores(baseline: Sequence[ScoredSample], candidate: Sequence[ScoredSample], metric: str) -> Pairing:
     """Pairs in the baseline's order; language, tier and cluster are taken from the baseline record."""
-    candidate_by_id = {record.sample_id: record for record in candidate}
+    shared = _shared(baseline, candidate)
     pairs: list[PairedScore] = []
-    shared: list[str] = []
     unpaired: list[str] = []
-    for record in baseline:
-        other = candidate_by_id.get(record.sample_id)
-        if other is None:
-            continue
-        shared.append(record.sample_id)
+    for record, other in shared:
         before, after = _value(record, metric), _value(other, metric)
         if before is None or after is None or (metric not in record.scores and metric not in other.scores):
             if metric in record.scores or metric in other.scores:
@@ -129,15 +136,10 @@ def pair_segments(
     segment's own score under the metric (sentence-level), shown per sample only."""
     import numpy as np
 
-    candidate_by_id = {record.sample_id: record for record in candidate}
+    shared = _shared(baseline, candidate)
     kept: list[tuple[ScoredSample, ScoredSample, ScoredSample]] = []
-    shared: list[str] = []
     unpaired: list[str] = []
-    for record in baseline:
-        other = candidate_by_id.get(record.sample_id)
-        if other is None:
-            continue
-        shared.append(record.sample_id)
+    for record, other in shared:
         before, after = _segment(record, metric), _segment(other, metric)
         carried = metric.applies(record) or metric.applies(other)
         if before is None or after is None or not carried:

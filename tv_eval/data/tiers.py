@@ -26,7 +26,7 @@ TIER_GROUPS: Mapping[str, str] = {"0": "low", "1": "low", "2": "low", "3": "mid"
 TIER_GROUP_ORDER = ("high", "mid", "low", UNKNOWN_TIER)
 
 # The table lists some languages only under an individual-language code while benchmarks use the
-# macrolanguage (or the reverse); these rules come from shared/data/joshi2020/README.md, plus
+# macrolanguage (or the reverse); these rules come from tv_eval/data/joshi2020/README.md, plus
 # Swahili and Arabic, whose macrolanguage/individual codes name the same language in practice.
 MACROLANGUAGE_TO_LISTED = {
     "zho": "cmn",

@@ -191,11 +191,12 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
                     f"[bold red]{name} {metric} failed (no value):[/] {info['error']}", highlight=False
                 )
         for title, header, rows in _task_sections(name, task):
-            table = Table(title=title, title_justify="left")
+            table = Table()
             for column in header:
                 table.add_column(column)
             for row in rows:
                 table.add_row(*row)
+            console.print(f"[bold]{title}[/]", highlight=False)
             console.print(table)
     console.print(TIER_CITATION)
 

@@ -1,4 +1,4 @@
-"""Console tables read in a CI log or a file: not cut to 80 columns, and a width asked for is honoured."""
+"""Console output read in a CI log or a file: tables whole, a width asked for honoured, hints given."""
 
 from __future__ import annotations
 
@@ -52,3 +52,16 @@ def test_leaderboard_caption_is_one_line_under_a_narrow_table(tmp_path: Path) ->
     lines = result.stdout.splitlines()
     captions = [line for line in lines if line.startswith("Each task's primary metric")]
     assert len(captions) == 1 and captions[0].rstrip().endswith("Best per column in bold."), lines
+
+
+def test_open_answers_waiting_for_a_judge_come_with_the_command_that_judges_them(tmp_path: Path) -> None:
+    result = run_cli(["report", str(BASELINE_RUN)], tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    counts = lines.index(
+        "alm_bench: total 105, scored 75, needs_judge 30, failed 0, excluded 0, judge_failed 0"
+    )
+    assert lines[counts + 1] == (
+        "  30 answers are open-ended and not scored yet: "
+        "`tv-eval score RUN_DIR --judge MODEL` judges them (README: The judge)"
+    )

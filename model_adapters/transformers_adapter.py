@@ -40,6 +40,7 @@ from tv_eval.api import (
     RevisionError,
     VideoDecodeError,
     expand_video_parts,
+    hub_model_is_local_only,
     resolve_model_revision,
 )
 
@@ -99,8 +100,14 @@ class TransformersAdapter(ModelAdapter):
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         source = self._model_source()
-        revision = None if Path(source).expanduser().is_dir() else self.revision
-        common = {"revision": revision, "trust_remote_code": self.settings.trust_remote_code}
+        local_folder = Path(source).expanduser().is_dir()
+        revision = None if local_folder else self.revision
+        common = {
+            "revision": revision,
+            "trust_remote_code": self.settings.trust_remote_code,
+            # No Hub to ask: read the cached copy at once rather than retry downloads for minutes.
+            "local_files_only": not local_folder and hub_model_is_local_only(source, self.settings.revision),
+        }
         try:
             processor = AutoProcessor.from_pretrained(source, **common)
             model = AutoModelForImageTextToText.from_pretrained(

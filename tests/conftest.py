@@ -25,10 +25,13 @@ def tv_eval_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def run_cli(
-    args: list[str], cache: Path, timeout: float = 300, extra_env: dict[str, str] | None = None
+    args: list[str], cache: Path, timeout: float = 300, extra_env: dict[str, str | None] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """`tv-eval ARGS` in a subprocess, exactly as a user runs it (console script, fresh interpreter)."""
-    env = {
+    """`tv-eval ARGS` in a subprocess, exactly as a user runs it (console script, fresh interpreter).
+
+    A None in `extra_env` removes that variable (e.g. COLUMNS, to see what a CI log gets).
+    """
+    merged = {
         **os.environ,
         "TV_EVAL_CACHE_DIR": str(cache),
         "HF_HUB_OFFLINE": "1",
@@ -37,6 +40,7 @@ def run_cli(
         "PYTHONIOENCODING": "utf-8",
         **(extra_env or {}),
     }
+    env = {name: value for name, value in merged.items() if value is not None}
     # The console script of the interpreter running the tests, not whichever `tv-eval` PATH finds first
     # (another checkout's install would run other code).
     beside = Path(sys.executable).parent / "tv-eval"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -325,3 +326,18 @@ def test_bad_inputs_exit_2_with_one_line(
     assert result.returncode == 2, result.stdout
     assert message in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
+
+
+def test_a_copied_run_directory_counts_once_and_says_so(tmp_path: Path) -> None:
+    records = synthetic_records(SKILL_A, per_language=4, seed=2)
+    original = write_run(tmp_path / "r1", "same", {"alm_bench": records})
+    copy = tmp_path / "backup" / "r1"
+    shutil.copytree(original, copy)
+    other = write_run(
+        tmp_path / "r3", "other", {"alm_bench": synthetic_records(SKILL_B, per_language=4, seed=3)}
+    )
+    board = build_leaderboard(
+        [load_run(original), load_run(copy), load_run(other)], tier_map=joshi_tier_map(), n_resamples=100
+    )
+    assert board.models == ["same", "other"]
+    assert f"{copy} is a copy of run r1 ({original}): counted once, from {original}" in board.notes

@@ -302,6 +302,19 @@ def _transfer_tables(
     board.tables += [wins_table(comparison) for comparison in board.comparisons[task]]
 
 
+def _without_copies(runs: Sequence[RunData]) -> tuple[list[RunData], list[str]]:
+    """One run per run id: a copied run directory would otherwise overwrite its twin's row unseen."""
+    kept: dict[str, RunData] = {}
+    notes = []
+    for run in runs:
+        first = kept.setdefault(run.run_id, run)
+        if first is not run:
+            notes.append(
+                f"{run.path} is a copy of run {run.run_id} ({first.path}): counted once, from {first.path}"
+            )
+    return list(kept.values()), notes
+
+
 def build_leaderboard(
     runs: Sequence[RunData],
     *,
@@ -312,6 +325,7 @@ def build_leaderboard(
     n_resamples: int = DEFAULT_RESAMPLES,
 ) -> Leaderboard:
     """All tables and the transfer view; wins are every later model against the first one given."""
+    runs, copy_notes = _without_copies(runs)
     labels = model_labels(runs)
     models = list(dict.fromkeys(labels))
     tasks = list(dict.fromkeys(task for run in runs for task in run.task_names))
@@ -333,6 +347,7 @@ def build_leaderboard(
         profiles={},
         comparisons={},
     )
+    board.notes += copy_notes
     if any(run.smoke_run for run in runs):
         board.notes.append(SMOKE_NOTE)
     board.tables.append(mark_best(_overall_table(board)))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
         primary_spec,
         segment_metric,
     )
-    from tv_eval.core.revisions import RevisionError, resolve_model_revision
+    from tv_eval.core.revisions import RevisionError, hub_model_is_local_only, resolve_model_revision
     from tv_eval.core.task import (
         DatasetIdentity,
         DataSource,
@@ -168,6 +168,7 @@ _SOURCES: dict[str, str] = {
     "cache_root": "tv_eval.core.cache_root",
     "RevisionError": "tv_eval.core.revisions",
     "resolve_model_revision": "tv_eval.core.revisions",
+    "hub_model_is_local_only": "tv_eval.core.revisions",
     "BatchScorer": "tv_eval.scoring.batch_scoring",
     "OPTION_LETTERS": "tv_eval.scoring.choices",
     "TruthWords": "tv_eval.scoring.choices",
@@ -283,6 +284,7 @@ __all__ = [
     "expand_video_parts",
     "extract_choice",
     "extract_truth",
+    "hub_model_is_local_only",
     "image_bytes",
     "language_from_name",
     "language_info",

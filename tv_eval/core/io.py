@@ -10,11 +10,26 @@ from pathlib import Path
 from typing import IO, Any
 
 
+def _process_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# Read once: changing the umask is process-wide, so doing it per write would race other threads.
+_UMASK = _process_umask()
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temp file in the same folder, fsync, then rename over the target."""
+    """Write to a temp file in the same folder, fsync, then rename over the target.
+
+    The file gets the mode a plain `open` would give it (0666 less the umask), not mkstemp's 0600:
+    every file of a run directory follows one rule, whichever way it was written.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(descriptor, 0o666 & ~_UMASK)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()

@@ -9,12 +9,19 @@ the resolved revision instead, so a changed model never reads the old model's an
 - Local model folders resolve to `sha256:<digest>` of the files `from_pretrained` reads (every
   file at the top of the folder but hidden files and trainer state), each file's digest cached
   by path, size and times (see content_digest).
+
+A model that can be neither loaded from a folder nor from the Hub fails here, before any data is
+read or the model library imported: a path that is no folder, a Hub id offline and not cached, an
+id the Hub does not know, or an unreachable Hub without a cached copy each end in one line, instead
+of the minutes of download retries `from_pretrained` spends on them.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from tv_eval.core.content_digest import files_digest
@@ -26,8 +33,22 @@ _TRAINER_STATE = re.compile(
 )
 
 
+# Long enough for the Hub to answer from anywhere, short enough that no network fails at once.
+HUB_PROBE_TIMEOUT_S = 5.0
+
+
 class RevisionError(ValueError):
-    """A revision that cannot apply (e.g. `--revision` on a local folder)."""
+    """A revision that cannot apply (e.g. `--revision` on a local folder), or a model that is nowhere."""
+
+
+@dataclass(frozen=True)
+class HubAnswer:
+    """What one question to the Hub about a repository said: its commit, that it has no such
+    repository or revision, or that it could not be asked (offline mode or no network)."""
+
+    commit: str | None = None
+    not_found: str | None = None
+    unreachable: str | None = None
 
 
 def hub_cache_dir() -> Path:
@@ -57,21 +78,69 @@ def cached_hub_commit(repo_id: str, revision: str | None, repo_type: str = "mode
     return None
 
 
+def ask_hub(repo_id: str, revision: str | None, repo_type: str = "model") -> HubAnswer:
+    if _hub_offline():
+        return HubAnswer(unreachable="HF_HUB_OFFLINE is set")
+    return _ask_hub_online(repo_id, revision, repo_type)
+
+
+@functools.lru_cache(maxsize=64)
+def _ask_hub_online(repo_id: str, revision: str | None, repo_type: str) -> HubAnswer:
+    """One question per repository and process: a run asks for the cache key and again at load."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        info = HfApi().repo_info(repo_id, revision=revision, repo_type=repo_type, timeout=HUB_PROBE_TIMEOUT_S)
+    except RevisionNotFoundError:
+        return HubAnswer(not_found=f"the Hugging Face Hub has no revision {revision} of {repo_id}")
+    except RepositoryNotFoundError:
+        return HubAnswer(
+            not_found=f"the Hugging Face Hub has no {repo_type} {repo_id} "
+            "(a private or gated one needs HF_TOKEN)"
+        )
+    except Exception as error:
+        return HubAnswer(unreachable=f"the Hugging Face Hub cannot be reached ({_first_line(error)})")
+    return HubAnswer(commit=str(info.sha) if info.sha else None)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def resolve_hub_revision(repo_id: str, revision: str | None, repo_type: str = "model") -> str | None:
     """The commit hash `revision` of a Hub repository points at; `revision` itself if unresolvable
     (offline and not cached: loading will fail with its own message)."""
     if revision and _COMMIT.fullmatch(revision):
         return revision
-    if not _hub_offline():
-        try:
-            from huggingface_hub import HfApi
+    answer = ask_hub(repo_id, revision, repo_type)
+    return answer.commit or cached_hub_commit(repo_id, revision, repo_type) or revision
 
-            sha = HfApi().repo_info(repo_id, revision=revision, repo_type=repo_type).sha
-            if sha:
-                return str(sha)
-        except Exception:
-            pass
-    return cached_hub_commit(repo_id, revision, repo_type) or revision
+
+def hub_model_is_local_only(model_id: str, revision: str | None) -> bool:
+    """True when the Hub cannot be asked: loading must read the cached copy without retrying downloads."""
+    return ask_hub(model_id, revision, "model").unreachable is not None
+
+
+def _looks_like_path(model_id: str) -> bool:
+    """A Hub id is `name` or `namespace/name`; anything else the user typed names a folder."""
+    return model_id.startswith(("/", "./", "../", "~", ".\\")) or model_id.count("/") > 1 or "\\" in model_id
+
+
+def _check_hub_model(model_id: str, revision: str | None) -> str | None:
+    if revision and _COMMIT.fullmatch(revision):
+        return revision
+    answer = ask_hub(model_id, revision, "model")
+    if answer.not_found:
+        raise RevisionError(f"{answer.not_found}; no local folder {model_id} exists either")
+    cached = cached_hub_commit(model_id, revision, "model")
+    if answer.unreachable and cached is None:
+        raise RevisionError(
+            f"{model_id} is not a local folder and not in the Hugging Face cache {hub_cache_dir()}, "
+            f"and {answer.unreachable}"
+        )
+    return answer.commit or cached
 
 
 def checkpoint_files(folder: Path) -> list[Path]:
@@ -93,4 +162,6 @@ def resolve_model_revision(model_id: str, revision: str | None) -> str | None:
                 "a local model is identified by the digest of its files"
             )
         return "sha256:" + files_digest(folder, checkpoint_files(folder))
-    return resolve_hub_revision(model_id, revision, "model")
+    if _looks_like_path(model_id):
+        raise RevisionError(f"no model folder {model_id}: no such directory")
+    return _check_hub_model(model_id, revision)

@@ -14,6 +14,10 @@ from rich.table import Table
 from tv_eval.core.metrics import spec_named, specs_of_task
 
 TIER_CITATION = "Tiers: Joshi et al. (2020) classes 0-5; groups high (4-5), mid (3), low (0-2)."
+JUDGE_HINT = (
+    "  {count} answers are open-ended and not scored yet: "
+    "`tv-eval score RUN_DIR --judge MODEL` judges them (README: The judge)"
+)
 
 
 def format_metric(metric: Mapping[str, Any] | None, *, scale: float = 100.0) -> str:
@@ -185,17 +189,20 @@ def render_console(results: Mapping[str, Any], console: Console, notice: str | N
         console.print(f"[bold]{name}[/]: {counts_line(task)}")
         if task_judge_line(task):
             console.print(task_judge_line(task), highlight=False)
+        if task["counts"].get("needs_judge"):
+            console.print(JUDGE_HINT.format(count=task["counts"]["needs_judge"]), highlight=False)
         for metric, info in task.get("metric_info", {}).items():
             if info.get("error"):
                 console.print(
                     f"[bold red]{name} {metric} failed (no value):[/] {info['error']}", highlight=False
                 )
         for title, header, rows in _task_sections(name, task):
-            table = Table(title=title, title_justify="left")
+            table = Table()
             for column in header:
                 table.add_column(column)
             for row in rows:
                 table.add_row(*row)
+            console.print(f"[bold]{title}[/]", highlight=False)
             console.print(table)
     console.print(TIER_CITATION)
 

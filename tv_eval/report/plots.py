@@ -10,12 +10,14 @@ from __future__ import annotations
 import io
 import math
 import re
+import textwrap
 from typing import TYPE_CHECKING
 
 from tv_eval.analysis.leaderboard import Leaderboard
 from tv_eval.data.tiers import JOSHI_CLASSES
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 INSTALL_HINT = "plots need matplotlib: pip install 'tv-eval[report]'"
@@ -36,6 +38,13 @@ def _new_figure(width: float, height: float) -> Figure:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _set_title(axes: Axes, title: str) -> None:
+    """The title wrapped to the figure's width: constrained layout never shrinks a title, it clips it."""
+    width_px = axes.get_figure().get_figwidth() * axes.get_figure().dpi
+    # 12 pt DejaVu Sans averages under 9 px a character at 100 dpi; the margin is for wide glyphs.
+    axes.set_title(textwrap.fill(title, width=max(20, int(width_px / 10))))
 
 
 def _png(figure: Figure) -> bytes:
@@ -79,7 +88,7 @@ def language_bars(board: Leaderboard, task: str) -> bytes:
     )
     axes.set_ylabel("score (%)")
     axes.set_ylim(0, 100)
-    axes.set_title(f"{task}: per language (95% intervals), highest-resourced tier first")
+    _set_title(axes, f"{task}: per language (95% intervals), highest-resourced tier first")
     axes.legend(fontsize=8)
     return _png(figure)
 
@@ -109,7 +118,7 @@ def tier_chart(board: Leaderboard, task: str) -> bytes:
     axes.set_ylim(0, 100)
     joshi = all(column.removeprefix("tier ") in (*JOSHI_CLASSES, "unknown") for column in table.columns)
     axes.set_xlabel("Joshi et al. (2020) class, 5 = most resourced" if joshi else "tier")
-    axes.set_title(f"{task}: by resource tier (95% intervals)")
+    _set_title(axes, f"{task}: by resource tier (95% intervals)")
     axes.legend(fontsize=8)
     return _png(figure)
 
@@ -145,7 +154,7 @@ def transfer_heatmap(board: Leaderboard, task: str) -> bytes:
                     color=colour,
                 )
     figure.colorbar(image, ax=axes, label=f"gap to {board.pivot} (points)")
-    axes.set_title(f"{task}: cross-lingual transfer, gap to {board.pivot}")
+    _set_title(axes, f"{task}: cross-lingual transfer, gap to {board.pivot}")
     return _png(figure)
 
 

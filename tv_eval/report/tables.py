@@ -71,12 +71,12 @@ def table_markdown(table: ReportTable) -> str:
 
 
 def print_table(table: ReportTable, console: Console) -> None:
-    """Rich table; every text is escaped (sample text and model names may hold `[...]`)."""
-    rich_table = Table(
-        title=escape(table.title),
-        title_justify="left",
-        caption=escape(table.caption) if table.caption else None,
-    )
+    """Rich table; every text is escaped (sample text and model names may hold `[...]`).
+
+    Title and caption are lines of their own, not rich's: rich wraps those to the table's width, which
+    folds a caption into a narrow column of words under a two-column table.
+    """
+    rich_table = Table()
     rich_table.add_column(escape(table.row_header))
     for column in _header(table):
         rich_table.add_column(escape(column))
@@ -88,7 +88,10 @@ def print_table(table: ReportTable, console: Console) -> None:
             for cell in cells
         ]
         rich_table.add_row(escape(label), *rendered)
+    console.print(f"[bold]{escape(table.title)}[/]", highlight=False)
     console.print(rich_table)
+    if table.caption:
+        console.print(escape(table.caption), highlight=False)
 
 
 CSV_FIELDS = ("table", "title", "row", "column", "value", "ci_low", "ci_high", "n", "best", "text")

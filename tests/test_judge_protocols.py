@@ -7,14 +7,8 @@ import pytest
 from tasks.alm_bench.task import AlmBenchTask
 from tv_eval.core.task import DataSource
 from tv_eval.data.tiers import joshi_tier_map
-from tv_eval.judge.protocols import (
-    LAVE_TASK_DEFINITION,
-    lave_prompt,
-    parse_lave,
-    parse_score_out_of_10,
-    parse_video_chatgpt,
-    video_qa_prompt,
-)
+from tv_eval.judge.parsers import parse_lave, parse_score_out_of_10, parse_video_chatgpt
+from tv_eval.judge.protocols import LAVE_TASK_DEFINITION, lave_prompt, video_qa_prompt
 
 
 @pytest.mark.parametrize(

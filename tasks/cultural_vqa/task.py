@@ -29,12 +29,13 @@ class CulturalVqaTask(GenerativeTask):
     name = "cultural_vqa"
     description = "CulturalVQA: open-ended cultural VQA on images from 11 countries (LAVE via the judge)"
     config_path = Path(__file__).parent / "config.yaml"
-    scoring_modes = (ScoringMode.LAVE,)
+    scoring_modes = (ScoringMode.LAVE, ScoringMode.OFFICIAL)
     default_scoring = ScoringMode.LAVE
     metrics = (segment_metric("lave", primary=True, description="LAVE rating mapped to 0, 0.5, 1"),)
     breakdowns = ("country",)
     protocol_notes: ClassVar[Mapping[str, str]] = {
-        "lave": "LAVE (Mañas et al. 2024) through the judge: 1-3 rating against the reference answers"
+        "lave": "LAVE (Mañas et al. 2024) through the judge: 1-3 rating against the reference answers",
+        "official": "LAVE through the judge, its reply read as lave_ft5.py reads it (last token, else 2)",
     }
 
     def sample_from_row(self, row: RowReader) -> Sample:
@@ -62,7 +63,7 @@ class CulturalVqaTask(GenerativeTask):
         return True
 
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
-        return lave_protocol()
+        return lave_protocol(official=scoring == ScoringMode.OFFICIAL)
 
     def judge_input(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt:
         return JudgePrompt(user=lave_prompt(sample.text, sample.metadata["answers"], prediction.strip()))

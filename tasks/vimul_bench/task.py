@@ -23,6 +23,7 @@ from tv_eval.api import (
     RowReader,
     Sample,
     Score,
+    ScoringMode,
     answer_index,
     choice_score,
     lettered_options,
@@ -43,8 +44,10 @@ class VimulBenchTask(GenerativeTask):
         segment_metric("judge_score", description="the judge's 0-5 score / 5 on open questions"),
     )
     breakdowns = ("category", "question_type")
+    scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL)
     protocol_notes: ClassVar[Mapping[str, str]] = {
-        "robust": "MCQ by option extraction; open-ended by the judge (Video-ChatGPT yes/no protocol)"
+        "robust": "MCQ by option extraction; open-ended by the judge (Video-ChatGPT yes/no protocol)",
+        "official": "as robust; the judge's reply read as Video-ChatGPT's script does (int(score), any yes)",
     }
     option_help: ClassVar[Mapping[str, str]] = {
         "video_frames": "frames sampled per video (default: --video-frames, else the model's, else 16)"
@@ -109,7 +112,7 @@ class VimulBenchTask(GenerativeTask):
         return choice_score(sample, prediction)
 
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
-        return video_qa_protocol()
+        return video_qa_protocol(official=scoring == ScoringMode.OFFICIAL)
 
     def judge_input(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt:
         return video_qa_prompt(sample.text, sample.reference, prediction.strip())

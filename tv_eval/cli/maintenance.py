@@ -1,4 +1,4 @@
-"""Maintenance commands: the response cache and the managed COMET environment."""
+"""Maintenance commands: the response and judge caches, and the managed COMET environment."""
 
 from __future__ import annotations
 
@@ -10,12 +10,18 @@ import typer
 from tv_eval.cli.common import app, fail, stderr, stdout
 
 if TYPE_CHECKING:
+    from tv_eval.judge.cache import JudgeCache
     from tv_eval.pipeline.cache import ResponseCache
 
-cache_app = typer.Typer(help="Inspect or clear the response cache.", no_args_is_help=True)
+cache_app = typer.Typer(help="Inspect or clear the response and judge caches.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 CacheDirOption = Annotated[
     Path | None, typer.Option(help="Cache folder (default: $TV_EVAL_CACHE_DIR or the user cache dir).")
+]
+
+JudgeFlag = Annotated[bool, typer.Option("--judge", help="The judge cache (judge answers), not responses.")]
+JudgeCacheFileOption = Annotated[
+    Path | None, typer.Option(help="The judge cache file, if not the cache folder's (implies --judge).")
 ]
 
 
@@ -30,9 +36,34 @@ def _open_cache(cache_dir: Path | None) -> ResponseCache:
         fail(str(error))
 
 
+def _open_judge_cache(cache_dir: Path | None, judge_cache: Path | None) -> JudgeCache:
+    from tv_eval.core.cache_root import cache_root
+    from tv_eval.core.store import CacheError
+    from tv_eval.judge.cache import CACHE_FILE, JudgeCache
+
+    if judge_cache is not None and cache_dir is not None:
+        fail("give --judge-cache or --cache-dir, not both")
+    path = judge_cache or (cache_dir or cache_root()) / CACHE_FILE
+    if path.is_dir():
+        fail(f"--judge-cache {path} is a directory; give the judge cache's SQLite file")
+    try:
+        return JudgeCache(path)
+    except CacheError as error:
+        fail(str(error))
+
+
 @cache_app.command("info")
-def cache_info(cache_dir: CacheDirOption = None) -> None:
-    """Where the cache is, how big, and how many responses per model."""
+def cache_info(
+    judge: JudgeFlag = False, judge_cache: JudgeCacheFileOption = None, cache_dir: CacheDirOption = None
+) -> None:
+    """Where the cache is, how big, and how many responses per model (with --judge: answers per judge)."""
+    if judge or judge_cache is not None:
+        answers = _open_judge_cache(cache_dir, judge_cache)
+        stdout.print(f"{answers.path}: {len(answers)} judge answers", highlight=False)
+        for label, count in sorted(answers.judges().items()):
+            stdout.print(f"  {label}\t{count}", highlight=False)
+        answers.close()
+        return
     cache = _open_cache(cache_dir)
     stats = cache.stats()
     stdout.print(f"{stats.path}: {stats.entries} responses, {stats.size_bytes / 1e6:.1f} MB", highlight=False)
@@ -42,12 +73,22 @@ def cache_info(cache_dir: CacheDirOption = None) -> None:
 
 @cache_app.command("clear")
 def cache_clear(
-    model: Annotated[str | None, typer.Option(help="Only this model id (as `cache info` lists it).")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(help="Only this model id (as `cache info` lists it); with --judge, this judge's."),
+    ] = None,
+    judge: JudgeFlag = False,
+    judge_cache: JudgeCacheFileOption = None,
     cache_dir: CacheDirOption = None,
 ) -> None:
-    """Delete cached responses, all of them or one model's."""
-    removed = _open_cache(cache_dir).clear(model)
-    stdout.print(f"removed {removed} cached responses" + (f" of {model}" if model else ""))
+    """Delete cached responses (or, with --judge, judge answers), all of them or one model's."""
+    if judge or judge_cache is not None:
+        cache = _open_judge_cache(cache_dir, judge_cache)
+        removed, kind = cache.clear(model), "judge answers"
+        cache.close()
+    else:
+        removed, kind = _open_cache(cache_dir).clear(model), "responses"
+    stdout.print(f"removed {removed} cached {kind}" + (f" of {model}" if model else ""), highlight=False)
 
 
 @app.command("comet-env")

@@ -4,8 +4,9 @@ Keyed on the judge's identity (model, revision, adapter and its version, dtype),
 prompt and the decoding settings, so re-judging saved predictions with the same judge costs no
 call, and a different judge or prompt template never reads another's verdicts. Every reply that
 came back is stored, readable or not: the same deterministic judge would say the same again.
-Errors (no reply) are never stored. API keys never reach the key or the rows: adapters keep them
-out of their identity.
+Errors are never stored, and an empty or blank reply is an error (an API that returned nothing),
+so a rerun asks again; blank rows an older version stored are read as misses. API keys never reach
+the key or the rows: adapters keep them out of their identity.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class CachedAnswer:
     completion_tokens: int | None
 
 
+def is_reply(text: str | None) -> bool:
+    """Whether a judge's text is a reply at all: None, empty or whitespace-only is not."""
+    return text is not None and bool(text.strip())
+
+
 def default_judge_cache_path() -> Path:
     return cache_root() / CACHE_FILE
 
@@ -64,9 +70,13 @@ class JudgeCache:
         rows = self._store.query(
             "SELECT text, prompt_tokens, completion_tokens FROM judge_answers WHERE key = ?", (key,)
         )
-        return CachedAnswer(*rows[0]) if rows else None
+        if not rows or not is_reply(rows[0][0]):
+            return None
+        return CachedAnswer(*rows[0])
 
     def put(self, key: str, judge: str, answer: CachedAnswer) -> None:
+        if not is_reply(answer.text):
+            raise ValueError("a blank judge reply is an error and is never cached")
         self._store.write(
             "INSERT OR REPLACE INTO judge_answers VALUES (?, ?, ?, ?, ?)",
             [(key, judge, answer.text, answer.prompt_tokens, answer.completion_tokens)],
@@ -74,6 +84,17 @@ class JudgeCache:
 
     def __len__(self) -> int:
         return int(self._store.query("SELECT COUNT(*) FROM judge_answers")[0][0])
+
+    def judges(self) -> dict[str, int]:
+        """Cached answers per judge (`adapter:model_id`)."""
+        rows = self._store.query("SELECT judge, COUNT(*) FROM judge_answers GROUP BY judge")
+        return {str(judge): int(count) for judge, count in rows}
+
+    def clear(self, judge: str | None = None) -> int:
+        """Delete all cached answers, or those of one judge; returns how many."""
+        if judge is None:
+            return self._store.delete("DELETE FROM judge_answers")
+        return self._store.delete("DELETE FROM judge_answers WHERE judge = ?", (judge,))
 
     def close(self) -> None:
         self._store.close()

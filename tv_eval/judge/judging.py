@@ -33,16 +33,24 @@ from tv_eval.core.types import (
     GenerationParams,
     Message,
     Request,
+    Response,
     Sample,
     SampleStatus,
     ScoredSample,
     TextPart,
 )
-from tv_eval.judge.cache import CachedAnswer, JudgeCache, default_judge_cache_path, judge_cache_key
+from tv_eval.judge.cache import (
+    CachedAnswer,
+    JudgeCache,
+    default_judge_cache_path,
+    is_reply,
+    judge_cache_key,
+)
 from tv_eval.judge.protocols import JudgePrompt, JudgeProtocol
 
 CHUNK = 256
 TOKENS_PER_PRICE_UNIT = 1_000_000
+EMPTY_REPLY = "the judge returned an empty reply"
 
 
 class JudgeConfigError(ValueError):
@@ -256,7 +264,7 @@ def _judge_failed(record: ScoredSample, error: str, output: str | None) -> Score
 
 
 class _JudgeClient:
-    """Asks the judge adapter, through the judge cache; every reply that came back is cached."""
+    """Asks the judge adapter, through the judge cache; every non-empty reply that came back is cached."""
 
     def __init__(self, adapter: ModelAdapter, cache: JudgeCache | None, usage: _Usage) -> None:
         self.adapter = adapter
@@ -289,30 +297,27 @@ class _JudgeClient:
                 self.usage.cache_hits += 1
                 answers[index] = _Answer(text=cached.text, error=None, cached=True)
             else:
-                pending.append(
-                    (
-                        index,
-                        key,
-                        Request(request_id=f"judge-{index}", messages=messages, generation=generation),
-                    )
-                )
+                request = Request(request_id=f"judge-{index}", messages=messages, generation=generation)
+                pending.append((index, key, request))
         if pending:
             responses = self.adapter.generate([request for _, _, request in pending])
             self.usage.calls += len(pending)
             for (index, key, _), response in zip(pending, responses, strict=True):
-                self.usage.prompt_tokens += response.prompt_tokens or 0
-                self.usage.completion_tokens += response.completion_tokens or 0
-                if response.error is not None:
-                    answers[index] = _Answer(text=None, error=response.error, cached=False)
-                    continue
-                if self.cache is not None:
-                    self.cache.put(
-                        key,
-                        self.label,
-                        CachedAnswer(response.text, response.prompt_tokens, response.completion_tokens),
-                    )
-                answers[index] = _Answer(text=response.text, error=None, cached=False)
+                answers[index] = self._received(key, response)
         return [answer for answer in answers if answer is not None]
+
+    def _received(self, key: str, response: Response) -> _Answer:
+        """A reply is cached; an error, or an empty reply (an error the API did not flag), is not."""
+        self.usage.prompt_tokens += response.prompt_tokens or 0
+        self.usage.completion_tokens += response.completion_tokens or 0
+        if response.error is not None:
+            return _Answer(text=None, error=response.error, cached=False)
+        if not is_reply(response.text):
+            return _Answer(text=None, error=EMPTY_REPLY, cached=False)
+        if self.cache is not None:
+            answer = CachedAnswer(response.text, response.prompt_tokens, response.completion_tokens)
+            self.cache.put(key, self.label, answer)
+        return _Answer(text=response.text, error=None, cached=False)
 
 
 def _messages(prompt: JudgePrompt) -> tuple[Message, ...]:

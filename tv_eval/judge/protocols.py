@@ -1,8 +1,8 @@
 """Judge protocols: how a judge is asked about one answer, and how its reply is read.
 
-A protocol is data (prompt templates, whose hash goes into results.json) plus a named parser. A
-parser returns the sample's scores, or None when the reply cannot be read: the judge stage then
-marks the sample `judge_failed` and never falls back to another metric.
+A protocol is data (prompt templates, whose hash goes into results.json) plus a named parser
+(tv_eval/judge/parsers.py). A parser returns the sample's scores, or None when the reply cannot be
+read: the judge stage then marks the sample `judge_failed` and never falls back to another metric.
 
 The wording of the protocols below is the benchmarks' own, as their protocols require:
 - `score_out_of_10`: ALM-Bench's Evaluation/GPTScoring.py (mbzuai-oryx/ALM-Bench); the task supplies
@@ -16,18 +16,16 @@ The wording of the protocols below is the benchmarks' own, as their protocols re
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import json
-import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-Parser = Callable[[str], dict[str, float] | None]
+from tv_eval.judge.parsers import PARSERS
 
 
 @dataclass(frozen=True)
@@ -59,84 +57,6 @@ class JudgePrompt:
     user: str
     system: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-# Parsers
-
-_NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)")
-
-
-def parse_score_out_of_10(text: str) -> dict[str, float] | None:
-    """ALM-Bench: 'Strictly return only the numeric score'; the first number, which must lie in 0-10."""
-    match = _NUMBER.search(text.strip())
-    if not match:
-        return None
-    value = float(match.group(1))
-    if not 0.0 <= value <= 10.0:
-        return None
-    return {"score": value / 10.0}
-
-
-_LAVE_RATING = re.compile(r"rating\s*[=:]\s*([123])\b", re.IGNORECASE)
-
-
-def parse_lave(text: str) -> dict[str, float] | None:
-    """LAVE: the rating after 'rating=' (the format its demonstrations teach), else a final bare 1-3.
-
-    The rating r maps to (r - 1) / 2, so incorrect, ambiguous and correct score 0, 0.5 and 1.
-    """
-    found = _LAVE_RATING.findall(text)
-    if found:
-        rating = int(found[-1])
-    else:
-        stripped = text.strip().rstrip(".")
-        if not stripped or stripped[-1] not in "123" or (len(stripped) > 1 and stripped[-2].isdigit()):
-            return None
-        rating = int(stripped[-1])
-    return {"lave": (rating - 1) / 2}
-
-
-_PRED = re.compile(r"""['"]pred['"]\s*:\s*['"]\s*(yes|no)\b""", re.IGNORECASE)
-_SCORE = re.compile(r"""['"]score['"]\s*:\s*['"]?\s*(\d+(?:\.\d+)?)""", re.IGNORECASE)
-
-
-def parse_video_chatgpt(text: str) -> dict[str, float] | None:
-    """Video-ChatGPT: a dict {'pred': 'yes'|'no', 'score': 0-5}; yes is correct (accuracy 1).
-
-    The original reads the reply with ast.literal_eval; replies wrapped in prose or code fences are
-    read by pattern instead. A reply with neither yes nor no, or a score outside 0-5, is unreadable.
-    """
-    pred: str | None = None
-    score: float | None = None
-    literal = re.search(r"\{.*\}", text, re.DOTALL)
-    if literal:
-        try:
-            value = ast.literal_eval(literal.group(0))
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            value = None
-        if isinstance(value, dict):
-            raw_pred, raw_score = str(value.get("pred", "")).strip().lower(), value.get("score")
-            pred = raw_pred if raw_pred in ("yes", "no") else None
-            try:
-                score = float(raw_score) if raw_score is not None else None
-            except (TypeError, ValueError):
-                score = None
-    if pred is None:
-        match = _PRED.search(text)
-        pred = match.group(1).lower() if match else None
-    if score is None:
-        match = _SCORE.search(text)
-        score = float(match.group(1)) if match else None
-    if pred is None or score is None or not 0.0 <= score <= 5.0:
-        return None
-    return {"accuracy": 1.0 if pred == "yes" else 0.0, "judge_score": score / 5.0}
-
-
-PARSERS: dict[str, Parser] = {
-    "score_out_of_10": parse_score_out_of_10,
-    "lave_rating_1_3": parse_lave,
-    "video_chatgpt_pred_score": parse_video_chatgpt,
-}
 
 
 # LAVE
@@ -204,17 +124,24 @@ def lave_prompt(question: str, references: Sequence[str], prediction: str) -> st
     return "\n\n".join(parts).strip()
 
 
-def lave_protocol() -> JudgeProtocol:
+# The judge writes a rationale before its rating (LAVE's default, rationalize=True); lave_ft5.py
+# allows Flan-T5 100 new tokens. A chat judge's rationale runs longer, and a reply cut off before
+# its rating is unreadable (robust) or read as 2 (official), so the budget leaves ample room.
+LAVE_MAX_NEW_TOKENS = 512
+
+
+def lave_protocol(official: bool = False) -> JudgeProtocol:
+    """`official`: read replies as lave_ft5.py does (last token, else rating 2), for a faithful run."""
     demos = _lave_demos()
     return JudgeProtocol(
         name="lave",
-        parser="lave_rating_1_3",
+        parser="lave_official" if official else "lave_rating_1_3",
         templates={
             "task_definition": LAVE_TASK_DEFINITION,
             "example": LAVE_EXAMPLE,
             "demos": json.dumps(demos, sort_keys=True, ensure_ascii=False),
         },
-        max_new_tokens=128,
+        max_new_tokens=LAVE_MAX_NEW_TOKENS,
     )
 
 
@@ -242,10 +169,11 @@ VIDEO_QA_USER = (
 )
 
 
-def video_qa_protocol() -> JudgeProtocol:
+def video_qa_protocol(official: bool = False) -> JudgeProtocol:
+    """`official`: read replies as evaluate_activitynet_qa.py does (int(score), any "yes")."""
     return JudgeProtocol(
         name="video_chatgpt_qa",
-        parser="video_chatgpt_pred_score",
+        parser="video_chatgpt_official" if official else "video_chatgpt_pred_score",
         templates={"user": VIDEO_QA_USER},
         system=VIDEO_QA_SYSTEM,
         max_new_tokens=48,

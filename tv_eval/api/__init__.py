@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
+    from tv_eval.core.io import UserFileError, read_user_text
     from tv_eval.core.metrics import (
         Aggregation,
         IntervalMethod,
@@ -166,6 +167,8 @@ _SOURCES: dict[str, str] = {
     "video_qa_protocol": "tv_eval.judge.protocols",
     "CACHE_DIR_ENV": "tv_eval.core.cache_root",
     "cache_root": "tv_eval.core.cache_root",
+    "UserFileError": "tv_eval.core.io",
+    "read_user_text": "tv_eval.core.io",
     "RevisionError": "tv_eval.core.revisions",
     "resolve_model_revision": "tv_eval.core.revisions",
     "BatchScorer": "tv_eval.scoring.batch_scoring",
@@ -265,6 +268,7 @@ __all__ = [
     "TruthWords",
     "UniqueIds",
     "UnknownLanguageError",
+    "UserFileError",
     "VideoDecodeError",
     "VideoInput",
     "VideoPart",
@@ -297,6 +301,7 @@ __all__ = [
     "primary_spec",
     "read_image",
     "read_task_config",
+    "read_user_text",
     "resolve_model_revision",
     "segment_metric",
     "shape_image",

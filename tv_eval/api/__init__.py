@@ -53,6 +53,7 @@ if TYPE_CHECKING:
         VideoPart,
     )
     from tv_eval.data.hub import dataset_file, image_bytes, load_split
+    from tv_eval.data.images import ImageTooLargeError, decode_image, max_image_pixels, needed_side
     from tv_eval.data.languages import (
         UnknownLanguageError,
         language_from_name,
@@ -147,6 +148,10 @@ _SOURCES: dict[str, str] = {
     "dataset_file": "tv_eval.data.hub",
     "image_bytes": "tv_eval.data.hub",
     "load_split": "tv_eval.data.hub",
+    "ImageTooLargeError": "tv_eval.data.images",
+    "decode_image": "tv_eval.data.images",
+    "max_image_pixels": "tv_eval.data.images",
+    "needed_side": "tv_eval.data.images",
     "UnknownLanguageError": "tv_eval.data.languages",
     "language_from_name": "tv_eval.data.languages",
     "language_info": "tv_eval.data.languages",
@@ -233,6 +238,7 @@ __all__ = [
     "GenerativeTask",
     "ImageInput",
     "ImagePart",
+    "ImageTooLargeError",
     "IntervalMethod",
     "JudgePrompt",
     "JudgeProtocol",
@@ -284,6 +290,7 @@ __all__ = [
     "combined_identity",
     "corpus_spec",
     "dataset_file",
+    "decode_image",
     "expand_video_parts",
     "extract_choice",
     "extract_truth",
@@ -294,6 +301,8 @@ __all__ = [
     "lave_protocol",
     "lettered_options",
     "load_split",
+    "max_image_pixels",
+    "needed_side",
     "normalize_answer",
     "normalize_language",
     "parse_answer_with_options",

@@ -29,16 +29,16 @@ def check_local_files(root: Path, files_by_split: Mapping[str, Sequence[str]]) -
     Hugging Face cache still loads. Every split is checked, since `datasets` prepares them all.
     """
     folder = Path(os.path.abspath(root))
-    files = [
-        (split, Path(os.path.abspath(name))) for split, names in files_by_split.items() for name in names
-    ]
-    for split, path in files:
-        if not path.is_relative_to(folder):
+    named = [(split, name) for split, names in files_by_split.items() for name in names]
+    for split, name in named:
+        if "://" in name or not Path(os.path.abspath(name)).is_relative_to(folder):
+            shown = name if "://" in name else os.path.abspath(name)
             raise DataFileError(
-                f"README.md `configs: data_files` points split {split!r} at {path}, outside the data "
+                f"README.md `configs: data_files` points split {split!r} at {shown}, outside the data "
                 "folder; local data must stay inside it"
             )
-    _check_parquet_files(folder, [path for _, path in files if path.suffix == ".parquet"])
+    parquet = [Path(os.path.abspath(name)) for _, name in named if name.endswith(".parquet")]
+    _check_parquet_files(folder, parquet)
 
 
 def _check_parquet_files(folder: Path, paths: Sequence[Path]) -> None:

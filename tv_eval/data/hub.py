@@ -41,13 +41,7 @@ def load_split(
     location, label, revision = _location(dataset_id, source, sample_dir)
     try:
         dataset = _read_checked(location, label, split, config_name, revision)
-    except (
-        FileNotFoundError,
-        ValueError,
-        ConnectionError,
-        OSError,
-        datasets.exceptions.DatasetsError,
-    ) as error:
+    except (ValueError, OSError, ImportError, datasets.exceptions.DatasetsError) as error:
         offline = label == "hub" and not isinstance(error, DataFileError)
         hint = " (offline? use --data-dir PATH or --sample)" if offline else ""
         subset = f" config {config_name!r}" if config_name else ""

@@ -37,8 +37,10 @@ from tv_eval.api import (
     ModelLoadError,
     Request,
     Response,
+    UserFileError,
     VideoDecodeError,
     expand_video_parts,
+    read_user_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -93,9 +95,9 @@ def _read_key(settings: AdapterSettings) -> _Secret:
     if key_file:
         path = Path(str(key_file)).expanduser()
         try:
-            key = path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise ModelLoadError(f"cannot read API key file {path}: {error.strerror or error}") from error
+            key = read_user_text(path, "API key file").strip()
+        except UserFileError as error:
+            raise ModelLoadError(str(error)) from error
         if not key:
             raise ModelLoadError(f"API key file {path} is empty")
         return _Secret(key)

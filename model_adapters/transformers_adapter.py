@@ -12,7 +12,6 @@ of side effects; the registry only imports it when the adapter is asked for.
 from __future__ import annotations
 
 import gc
-import io
 import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
@@ -31,6 +30,7 @@ from tv_eval.api import (
     AdapterSettings,
     BatchCallback,
     ImagePart,
+    ImageTooLargeError,
     Message,
     ModelAdapter,
     ModelIdentity,
@@ -39,8 +39,11 @@ from tv_eval.api import (
     Response,
     RevisionError,
     VideoDecodeError,
+    decode_image,
     expand_video_parts,
     hub_model_is_local_only,
+    max_image_pixels,
+    needed_side,
     resolve_model_revision,
 )
 
@@ -86,7 +89,9 @@ class TransformersAdapter(ModelAdapter):
         self.revision = self.resolve_revision(settings)
         self.device = resolve_device(settings.device)
         self.dtype_name = resolve_dtype(settings.dtype, settings.options.get("default_dtype"), self.device)
+        self.max_image_pixels = max_image_pixels()
         self.processor, self._model = self._load(getattr(torch, self.dtype_name))
+        self.image_side = needed_side(getattr(self.processor, "image_processor", None))
         self.context_length = context_length(self.model.config)
         self.batch_size = settings.batch_size or (
             AUTO_BATCH_SIZE_CUDA if self.device.startswith("cuda") else AUTO_BATCH_SIZE_CPU
@@ -275,7 +280,12 @@ class TransformersAdapter(ModelAdapter):
             item.error = f"video could not be decoded: {exc}"
             return item
         try:
-            item.images = [_decode_image(image.data) for image in request.images]
+            item.images = [
+                decode_image(image.data, self.max_image_pixels, self.image_side) for image in request.images
+            ]
+        except ImageTooLargeError as exc:
+            item.error = str(exc)
+            return item
         except Exception as exc:
             item.error = f"image could not be decoded: {_first_line(exc)}"
             return item
@@ -367,13 +377,6 @@ def _to_hf_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
         }
         for message in messages
     ]
-
-
-def _decode_image(data: bytes) -> Image.Image:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as image:
-        return image.convert("RGB")
 
 
 def _error_response(item: _Prepared, error: str) -> Response:

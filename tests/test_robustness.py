@@ -316,3 +316,40 @@ def test_api_keys_never_reach_outputs_caches_or_errors(tmp_path: Path) -> None:
     for secret in (model_key, wrong_key, judge_key, hf_token):
         assert _files_holding(secret, accepted_dir, rejected_dir, cache) == [], secret
         assert secret not in streams
+
+
+def test_language_names_with_control_characters_are_unknown() -> None:
+    from tv_eval.data.languages import UnknownLanguageError, language_from_name
+
+    for name in ("Eng\x00lish", "\x00English", "English\x00"):
+        with pytest.raises(UnknownLanguageError, match="unknown language name"):
+            language_from_name(name)
+    assert language_from_name("English") == "en"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "{root}/../outside/rows.parquet",
+        "/etc/rows.parquet",
+        "https://example.com/rows.parquet",
+        "hf://datasets/a/b/r.parquet",
+    ],
+)
+def test_data_files_outside_the_folder_are_refused(tmp_path: Path, name: str) -> None:
+    from tv_eval.data.data_files import DataFileError, check_local_files
+
+    with pytest.raises(DataFileError, match=r"points split 'test' at .*, outside the data folder"):
+        check_local_files(
+            tmp_path, {"train": [str(tmp_path / "ok.csv")], "test": [name.format(root=tmp_path)]}
+        )
+
+
+def test_data_files_may_be_links_inside_the_folder(tmp_path: Path) -> None:
+    """A Hugging Face cache snapshot: the folder holds links to blobs elsewhere."""
+    from tasks.alm_bench.make_sample import SAMPLE_FILE
+    from tv_eval.data.data_files import check_local_files
+
+    (tmp_path / "snapshot").mkdir()
+    (tmp_path / "snapshot" / "test.parquet").symlink_to(SAMPLE_FILE)
+    check_local_files(tmp_path / "snapshot", {"test": [str(tmp_path / "snapshot" / "test.parquet")]})

@@ -100,3 +100,13 @@ def test_malformed_tier_maps(tmp_path: Path, name: str, content: str, message: s
 def test_missing_tier_map(tmp_path: Path) -> None:
     with pytest.raises(TierMapError, match="cannot read"):
         load_tier_map(tmp_path / "absent.toml")
+
+
+def test_tier_map_syntax_error_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "tiers.yaml"
+    path.write_text("en: [high\nde: mid\n", encoding="utf-8")
+    with pytest.raises(TierMapError) as caught:
+        load_tier_map(path)
+    assert str(caught.value) == (
+        f"tier map {path} is not valid YAML: expected ',' or ']', but got ':' (line 2, column 3)"
+    )

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
+    from tv_eval.core.io import UserFileError, read_user_text
     from tv_eval.core.metrics import (
         Aggregation,
         IntervalMethod,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         VideoPart,
     )
     from tv_eval.data.hub import dataset_file, image_bytes, load_split
+    from tv_eval.data.images import ImageTooLargeError, decode_image, max_image_pixels, needed_side
     from tv_eval.data.languages import (
         UnknownLanguageError,
         language_from_name,
@@ -146,6 +148,10 @@ _SOURCES: dict[str, str] = {
     "dataset_file": "tv_eval.data.hub",
     "image_bytes": "tv_eval.data.hub",
     "load_split": "tv_eval.data.hub",
+    "ImageTooLargeError": "tv_eval.data.images",
+    "decode_image": "tv_eval.data.images",
+    "max_image_pixels": "tv_eval.data.images",
+    "needed_side": "tv_eval.data.images",
     "UnknownLanguageError": "tv_eval.data.languages",
     "language_from_name": "tv_eval.data.languages",
     "language_info": "tv_eval.data.languages",
@@ -166,6 +172,8 @@ _SOURCES: dict[str, str] = {
     "video_qa_protocol": "tv_eval.judge.protocols",
     "CACHE_DIR_ENV": "tv_eval.core.cache_root",
     "cache_root": "tv_eval.core.cache_root",
+    "UserFileError": "tv_eval.core.io",
+    "read_user_text": "tv_eval.core.io",
     "RevisionError": "tv_eval.core.revisions",
     "resolve_model_revision": "tv_eval.core.revisions",
     "hub_model_is_local_only": "tv_eval.core.revisions",
@@ -231,6 +239,7 @@ __all__ = [
     "GenerativeTask",
     "ImageInput",
     "ImagePart",
+    "ImageTooLargeError",
     "IntervalMethod",
     "JudgePrompt",
     "JudgeProtocol",
@@ -266,6 +275,7 @@ __all__ = [
     "TruthWords",
     "UniqueIds",
     "UnknownLanguageError",
+    "UserFileError",
     "VideoDecodeError",
     "VideoInput",
     "VideoPart",
@@ -281,6 +291,7 @@ __all__ = [
     "combined_identity",
     "corpus_spec",
     "dataset_file",
+    "decode_image",
     "expand_video_parts",
     "extract_choice",
     "extract_truth",
@@ -292,6 +303,8 @@ __all__ = [
     "lave_protocol",
     "lettered_options",
     "load_split",
+    "max_image_pixels",
+    "needed_side",
     "normalize_answer",
     "normalize_language",
     "parse_answer_with_options",
@@ -299,6 +312,7 @@ __all__ = [
     "primary_spec",
     "read_image",
     "read_task_config",
+    "read_user_text",
     "resolve_model_revision",
     "segment_metric",
     "shape_image",

@@ -35,6 +35,8 @@ def judge_options(
 ) -> JudgeOptions | None:
     if judge is None:
         return None
+    if cache is not None and cache.is_dir():
+        fail(f"--judge-cache {cache} is a directory; name a file, such as {cache / 'judge_cache.sqlite'}")
     from tv_eval.results.run_document import JudgeOptions
 
     return JudgeOptions(

@@ -1,7 +1,9 @@
-"""Writing run outputs so a reader never sees half a file and a crash loses at most one batch."""
+"""Writing run outputs so a reader never sees half a file and a crash loses at most one batch; reading
+the small text files a user names (tier maps, price tables, key files) so a bad one fails in one line."""
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import tempfile
@@ -88,3 +90,34 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 return
             if line.strip():
                 yield json.loads(line)
+
+
+USER_FILE_MAX_BYTES = 16 * 2**20
+
+
+class UserFileError(ValueError):
+    """A file the user named cannot be read as text; the message says which and why, in one line."""
+
+
+def read_user_text(path: Path, what: str) -> str:
+    """The text of a user-given file (UTF-8, a byte-order mark dropped), or UserFileError saying
+    `cannot read WHAT PATH: REASON` when it is missing, a directory, unreadable, not text, or larger
+    than any such file (a device such as /dev/zero never ends; a pipe, `<(...)`, is read as usual)."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(USER_FILE_MAX_BYTES + 1)
+    except OSError as error:
+        raise UserFileError(f"cannot read {what} {path}: {error.strerror or error}") from error
+    if len(data) > USER_FILE_MAX_BYTES:
+        raise UserFileError(f"cannot read {what} {path}: larger than {USER_FILE_MAX_BYTES // 2**20} MiB")
+    body = data.removeprefix(codecs.BOM_UTF8)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        offset = len(data) - len(body) + error.start
+        raise UserFileError(
+            f"cannot read {what} {path}: not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})"
+        ) from error
+    if "\x00" in text:
+        raise UserFileError(f"cannot read {what} {path}: not text (it holds NUL bytes)")
+    return text

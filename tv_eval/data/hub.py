@@ -1,8 +1,10 @@
 """Loading a benchmark split through `datasets`, from the Hub, a local folder or a bundled sample.
 
-All three go through the same `load_dataset` call, so tests on local parquet exercise the code
-path real runs take. Images are kept encoded: decoding happens per sample in the adapter, where
-a corrupt file fails one sample instead of the whole load.
+All three go through the same steps of `load_dataset` (builder, prepare, split), so tests on local
+parquet exercise the code path real runs take; local files are checked before they are read (they
+stay inside their folder, parquet files hold rows and agree on columns) and text after (valid
+UTF-8). Images are kept encoded: decoding happens per sample in the adapter, where a corrupt file
+fails one sample instead of the whole load.
 
 Identity follows content: a Hub dataset is loaded at, and recorded with, the commit its revision
 resolves to; a local folder or bundled sample gets the fingerprint of its files' bytes
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 from tv_eval.core.content_digest import files_digest
 from tv_eval.core.revisions import resolve_hub_revision
 from tv_eval.core.task import DatasetIdentity, DataSource, TaskConfigError
+from tv_eval.data.data_files import DataFileError, check_local_files, check_text_columns, first_line
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -37,13 +40,13 @@ def load_split(
 
     location, label, revision = _location(dataset_id, source, sample_dir)
     try:
-        dataset = datasets.load_dataset(location, name=config_name, split=split, revision=revision)
-    except (FileNotFoundError, ValueError, ConnectionError, OSError) as error:
-        hint = " (offline? use --data-dir PATH or --sample)" if label == "hub" else ""
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        dataset = _read_checked(location, label, split, config_name, revision)
+    except (ValueError, OSError, ImportError, datasets.exceptions.DatasetsError) as error:
+        offline = label == "hub" and not isinstance(error, DataFileError)
+        hint = " (offline? use --data-dir PATH or --sample)" if offline else ""
         subset = f" config {config_name!r}" if config_name else ""
         raise TaskConfigError(
-            f"cannot load {dataset_id}{subset} split {split!r} from {location}{hint}: {first_line}"
+            f"cannot load {dataset_id}{subset} split {split!r} from {location}{hint}: {_reason(error)}"
         ) from error
     missing = [column for column in required_columns if column not in dataset.column_names]
     if missing:
@@ -54,6 +57,30 @@ def load_split(
     for column in image_columns:
         dataset = dataset.cast_column(column, datasets.Image(decode=False))
     return dataset, split_identity(dataset_id, split, dataset, label, location, revision)
+
+
+def _read_checked(
+    location: str, label: str, split: str, config_name: str | None, revision: str | None
+) -> Dataset:
+    """`load_dataset`'s three steps, with local files checked before they are read and text after."""
+    import datasets
+
+    builder = datasets.load_dataset_builder(location, name=config_name, revision=revision)
+    if label != "hub":
+        check_local_files(Path(location), builder.config.data_files or {})
+    builder.download_and_prepare()
+    dataset = builder.as_dataset(split=split)
+    check_text_columns(dataset.data.table)
+    return dataset
+
+
+def _reason(error: BaseException) -> str:
+    """The error's first line; for a failure inside the builder, that of its cause."""
+    from datasets.exceptions import DatasetGenerationError
+
+    if isinstance(error, DatasetGenerationError) and error.__cause__ is not None:
+        return f"{type(error.__cause__).__name__}: {first_line(error.__cause__)}"
+    return first_line(error)
 
 
 def split_identity(

@@ -7,6 +7,7 @@ clear errors.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -48,7 +49,12 @@ def normalize_language(tag: str) -> str:
 
 @lru_cache(maxsize=4096)
 def language_from_name(name: str) -> str:
-    """BCP-47 tag for an English language name as datasets write it ('Sinhala', 'Filipino')."""
+    """BCP-47 tag for an English language name as datasets write it ('Sinhala', 'Filipino').
+
+    Names with control characters (a NUL from a damaged file) are refused before langcodes' trie,
+    which crashes on them."""
+    if any(unicodedata.category(character) in ("Cc", "Cs") for character in name):
+        raise UnknownLanguageError(f"unknown language name {name!r}")
     try:
         return normalize_language(langcodes.find(name.strip()).to_tag())
     except LookupError as error:

@@ -18,6 +18,8 @@ from pathlib import Path
 import langcodes
 import yaml
 
+from tv_eval.core.io import UserFileError, read_user_text
+from tv_eval.data.data_files import first_line
 from tv_eval.data.languages import UnknownLanguageError, normalize_language
 
 UNKNOWN_TIER = "unknown"
@@ -108,9 +110,9 @@ def joshi_tier_map() -> TierMap:
 def load_tier_map(path: Path) -> TierMap:
     """A user map from TOML or YAML: either a flat `code = "label"` table or `[tiers]` of it."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise TierMapError(f"cannot read tier map {path}: {error.strerror}") from error
+        text = read_user_text(path, "tier map")
+    except UserFileError as error:
+        raise TierMapError(str(error)) from error
     try:
         if path.suffix == ".toml":
             try:
@@ -125,7 +127,9 @@ def load_tier_map(path: Path) -> TierMap:
     except TierMapError:
         raise
     except Exception as error:
-        raise TierMapError(f"tier map {path} is not valid {path.suffix[1:].upper()}: {error}") from error
+        raise TierMapError(
+            f"tier map {path} is not valid {path.suffix[1:].upper()}: {_syntax_problem(error)}"
+        ) from error
     if isinstance(data, dict) and isinstance(data.get("tiers"), dict):
         data = data["tiers"]
     if not isinstance(data, dict) or not data:
@@ -140,6 +144,15 @@ def load_tier_map(path: Path) -> TierMap:
             raise TierMapError(f"tier map {path}: {error}") from error
         by_alpha3[MACROLANGUAGE_TO_LISTED.get(alpha3, alpha3)] = str(label)
     return TierMap(name=str(path.name), by_alpha3=by_alpha3, by_english_name={}, is_joshi=False)
+
+
+def _syntax_problem(error: Exception) -> str:
+    """One line: YAML's problem and where (its message spans several lines quoting the text), else
+    the first line of the parser's message (TOML's already says where)."""
+    mark = getattr(error, "problem_mark", None)
+    if isinstance(error, yaml.MarkedYAMLError) and mark is not None:
+        return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return first_line(error)
 
 
 def order_languages(languages: Iterable[str], tier_map: TierMap) -> list[str]:

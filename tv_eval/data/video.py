@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tv_eval.core.types import ImageInput, ImagePart, Message, Request, TextPart, VideoInput, VideoPart
+from tv_eval.data.data_files import first_line
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -60,7 +61,7 @@ def count_frames(path: Path) -> int:
                 return int(stream.frames)
             return sum(1 for packet in container.demux(stream) if packet.size)
     except (av.error.FFmpegError, OSError) as error:
-        raise VideoDecodeError(_first_line(error)) from error
+        raise VideoDecodeError(first_line(error)) from error
 
 
 def sample_frames(path: Path, num_frames: int) -> list[Image.Image]:
@@ -84,7 +85,7 @@ def sample_frames(path: Path, num_frames: int) -> list[Image.Image]:
                 if index >= last:
                     break
     except (av.error.FFmpegError, OSError) as error:
-        raise VideoDecodeError(_first_line(error)) from error
+        raise VideoDecodeError(first_line(error)) from error
     if len(frames) != len(wanted):
         raise VideoDecodeError(f"decoded {len(frames)} of the {len(wanted)} frames sampled from {total}")
     return frames
@@ -215,8 +216,3 @@ def indexed_clip(
 ) -> Path:
     """A clip of `num_frames` frames, frame i showing index i (see `index_pattern`) over one colour."""
     return write_video(path, [index_pattern(index, size, colour) for index in range(num_frames)], fps=fps)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

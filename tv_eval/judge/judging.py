@@ -28,6 +28,7 @@ else:  # Python 3.10
 
 from tv_eval.core import registry
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter
+from tv_eval.core.io import UserFileError, read_user_text
 from tv_eval.core.task import Task
 from tv_eval.core.types import (
     GenerationParams,
@@ -127,9 +128,11 @@ def load_prices(path: Path | None) -> dict[str, dict[str, float]]:
     if path is None:
         return prices
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_user_text(path, "judge price table")
         extra = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
-    except (OSError, tomllib.TOMLDecodeError, yaml.YAMLError) as error:
+    except UserFileError as error:
+        raise JudgeConfigError(str(error)) from error
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as error:
         raise JudgeConfigError(f"cannot read judge price table {path}: {error}") from error
     if not isinstance(extra, dict):
         raise JudgeConfigError(f"judge price table {path} must map model ids to {{input, output}}")

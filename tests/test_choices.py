@@ -183,7 +183,7 @@ def test_normalize_answer() -> None:
     assert normalize_answer("٣") == "3"
 
 
-# The labelled corpus: predictions in 53 languages and 26 scripts, each with the question's
+# The labelled corpus: 371 predictions in 53 languages and 26 scripts, each with the question's
 # options and what a careful grader reads from it (an option, or null where it picks none).
 CORPUS_PATH = Path(__file__).parent / "data" / "choice_extraction.jsonl"
 CORPUS = [json.loads(line) for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]

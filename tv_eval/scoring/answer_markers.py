@@ -15,14 +15,19 @@ _SENTENCE_END = regex.compile(r"(?<=\S)[.!?。！？](?=\s|$)|\n")
 
 def _strip_copulas(text: str, copulas: tuple[str, ...]) -> str:
     """Drop the copulas that join the marker to the answer ("is", "是", "هي"), and one that
-    closes the answer, as long as something is left."""
+    closes the answer ("です"; not a one-letter word, which may be a label: "Vitamin A"), as long
+    as something is left."""
     text = text.lstrip(_SEPARATORS)
     for _ in range(2):
         opening = [word for word in copulas if starts_with_word(text, word) and text[len(word) :].strip()]
         if not opening:
             break
         text = text[len(opening[0]) :].lstrip(_SEPARATORS)
-    closing = [word for word in copulas if ends_with_word(text, word) and text[: -len(word)].strip()]
+    closing = [
+        word
+        for word in copulas
+        if len(word) > 1 and ends_with_word(text, word) and text[: -len(word)].strip()
+    ]
     return text[: -len(closing[0])].rstrip() if closing else text
 
 

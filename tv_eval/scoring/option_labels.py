@@ -33,14 +33,16 @@ _OPENING = r"[(\[（#№]?\s*"
 _CLOSING = r"\s*[)\]）]?"
 
 
-def _label_source(letters: tuple[tuple[str, int], ...]) -> str:
-    """A pattern with one `label` group: a Latin letter a-j, a number, a native letter or numeral."""
+def _label_source(letters: tuple[tuple[str, int], ...], numeral_context: str | None = "") -> str:
+    """A pattern with one `label` group: a Latin letter a-j, a number, a native letter, or a Han
+    numeral followed by `numeral_context` (none where None: "一个" is "a", not "option 1")."""
     forms = [r"[a-j](?![\p{Latin}0-9'’])", r"[0-9]{1,2}(?![0-9])"]
     native = alternation([letter for letter, _ in letters])
     if native:
         forms.append(native + r"(?![\w\p{M}])")
-    numerals = "".join(_HAN_NUMERALS)
-    forms.append(f"[{numerals}](?![{numerals}百千])")
+    if numeral_context is not None:
+        numerals = "".join(_HAN_NUMERALS)
+        forms.append(f"[{numerals}](?![{numerals}百千]){numeral_context}")
     return "(?P<label>" + "|".join(forms) + ")"
 
 
@@ -68,13 +70,16 @@ def _whole_label(
 
 
 @lru_cache(maxsize=256)
-def _label_after(letters: tuple[tuple[str, int], ...]) -> regex.Pattern[str]:
-    return regex.compile(f"\\s*{_OPENING}{_label_source(letters)}")
+def _label_after(letters: tuple[tuple[str, int], ...], after: tuple[str, ...]) -> regex.Pattern[str]:
+    """A label after an option word; a Han numeral there ends the phrase ("第二个", not "第一次")."""
+    after_words = alternation(after)
+    context = f"(?=$|[^\\w\\p{{M}}]{'|' + after_words if after_words else ''})"
+    return regex.compile(f"\\s*{_OPENING}{_label_source(letters, context)}")
 
 
 @lru_cache(maxsize=256)
 def _label_before(letters: tuple[tuple[str, int], ...]) -> regex.Pattern[str]:
-    return regex.compile(f"(?<![\\w\\p{{M}}]){_label_source(letters)}\\s*$")
+    return regex.compile(f"(?<![\\w\\p{{M}}]){_label_source(letters, None)}\\s*$")
 
 
 def _in_range(index: int | None, count: int) -> int | None:
@@ -92,7 +97,7 @@ def whole_label(text: str, markers: Markers, count: int) -> int | None:
 def _labels_by_option_words(text: str, markers: Markers) -> list[tuple[str, int, int]]:
     """(label, start, end) of "option 2", "گزینه ۲", "第二" and of "2번", "2番"."""
     found = []
-    after = _label_after(markers.letters)
+    after = _label_after(markers.letters, markers.option_after)
     for start, end in find_words(text, markers.option, markers.suffixes):
         match = after.match(text, end)
         if match:

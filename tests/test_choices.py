@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tv_eval.core.types import Sample
 from tv_eval.scoring.choice_markers import entry_for, field_names, marker_entry_fields, table_codes
 from tv_eval.scoring.choices import (
     extract_choice,
@@ -12,6 +13,7 @@ from tv_eval.scoring.choices import (
     normalize_answer,
     parse_answer_with_options,
 )
+from tv_eval.tasking.scorers import choice_score
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -274,3 +276,10 @@ def test_latin_negation_needs_the_language() -> None:
     for "if", Swahili for "is not"): they apply only when the sample's language says so."""
     assert extract_choice("Si Ugali.", ("Ugali", "Pilau")) == 0
     assert extract_choice("Si Ugali.", ("Ugali", "Pilau"), language="sw") is None
+
+
+def test_choice_score_reads_with_the_samples_language() -> None:
+    """The shared MCQ scorer passes the sample's language, so Latin-script negation applies."""
+    sample = Sample(sample_id="1", task="t", language="sw", reference="Ugali", choices=("Ugali", "Pilau"))
+    assert choice_score(sample, "Si Ugali.").scores["accuracy"] == 0.0
+    assert choice_score(sample, "Ni Ugali.").scores["accuracy"] == 1.0

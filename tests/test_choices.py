@@ -1,11 +1,21 @@
-import pytest
+import json
+from pathlib import Path
+from typing import Any
 
+import pytest
+import yaml
+
+from tv_eval.core.types import Sample
+from tv_eval.scoring.choice_markers import entry_for, field_names, marker_entry_fields, table_codes
 from tv_eval.scoring.choices import (
     extract_choice,
     extract_truth,
     normalize_answer,
     parse_answer_with_options,
 )
+from tv_eval.tasking.scorers import choice_score
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # (language, script, raw Translated_Answer, answer, options): the "Options" word is in-language.
 OPTION_CASES = [
@@ -173,3 +183,103 @@ def test_extract_truth(prediction: str, language: str, expected: bool | None) ->
 def test_normalize_answer() -> None:
     assert normalize_answer("  «Ｐａｒｉｓ。» ") == "paris"
     assert normalize_answer("٣") == "3"
+
+
+# The labelled corpus: 371 predictions in 53 languages and 26 scripts, each with the question's
+# options and what a careful grader reads from it (an option, or null where it picks none).
+CORPUS_PATH = Path(__file__).parent / "data" / "choice_extraction.jsonl"
+CORPUS = [json.loads(line) for line in CORPUS_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
+# Inflections that change the word's stem (Praha -> v Praze, पुणे -> पुण्यात) are not read:
+# the marker table lists attached endings, not stem alternations.
+KNOWN_MISSES = {("cs", "Je to v Praze."), ("mr", "हे पुण्यात आहे")}
+MINIMUM_ACCURACY = 0.99
+
+
+def _extracted(case: dict[str, Any], language: str | None) -> str | None:
+    index = extract_choice(case["prediction"], case["options"], language=language)
+    return None if index is None else case["options"][index]
+
+
+def test_corpus_covers_languages_scripts_and_kinds() -> None:
+    assert len(CORPUS) >= 150
+    assert len({case["language"] for case in CORPUS}) >= 25
+    assert len({case["script"] for case in CORPUS}) >= 12
+    kinds = {case["kind"] for case in CORPUS}
+    assert {"clitic", "negation", "option_label", "answer_marker", "ambiguous", "native_digit"} <= kinds
+    assert all(case["expected"] is None or case["expected"] in case["options"] for case in CORPUS)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [case for case in CORPUS if (case["language"], case["prediction"]) not in KNOWN_MISSES],
+    ids=lambda case: f"{case['language']}-{case['kind']}",
+)
+def test_corpus_case(case: dict[str, Any]) -> None:
+    assert _extracted(case, case["language"]) == case["expected"], case["prediction"]
+
+
+def test_corpus_accuracy_and_known_misses() -> None:
+    misses = {
+        (case["language"], case["prediction"])
+        for case in CORPUS
+        if _extracted(case, case["language"]) != case["expected"]
+    }
+    assert misses == KNOWN_MISSES
+    assert 1 - len(misses) / len(CORPUS) >= MINIMUM_ACCURACY
+
+
+def test_corpus_in_non_latin_scripts_reads_without_the_language() -> None:
+    """Without the sample's language, the scripts of the prediction choose the markers."""
+    non_latin = [case for case in CORPUS if case["script"] != "Latn"]
+    misses = {
+        (case["language"], case["prediction"])
+        for case in non_latin
+        if _extracted(case, None) != case["expected"]
+    }
+    assert misses == {miss for miss in KNOWN_MISSES if miss[0] == "mr"}
+
+
+@pytest.mark.parametrize(
+    ("prediction", "options", "index"),
+    [
+        ("김치입니다", ("김치", "불고기", "비빔밥"), 0),  # attached copula
+        ("בחיפה", ("חיפה", "ירושלים", "אילת"), 0),  # attached preposition
+        ("לא חיפה", ("חיפה", "ירושלים", "אילת"), None),  # negated: abstain
+        ("לא חיפה, אלא ירושלים", ("חיפה", "ירושלים", "אילת"), 1),
+        ("Not Haifa.", ("Haifa", "Jerusalem", "Eilat"), None),
+        ("Jerusalem, not Haifa.", ("Haifa", "Jerusalem", "Eilat"), 1),
+        ("گزینه ۲", ("تهران", "شیراز", "اصفهان"), 1),  # in-language option word, native digit
+        ("答案是B", ("上海", "北京", "广州"), 1),  # in-language answer marker
+        ("الإجابة هي القاهرة", ("القاهرة", "أسوان"), 0),
+    ],
+)
+def test_cases_from_the_issue_without_a_language(
+    prediction: str, options: tuple[str, ...], index: int | None
+) -> None:
+    assert extract_choice(prediction, options) == index
+
+
+def test_every_alm_bench_language_has_markers() -> None:
+    languages = yaml.safe_load(
+        (REPO_ROOT / "tasks" / "alm_bench" / "languages.yaml").read_text(encoding="utf-8")
+    )
+    assert {code for code in languages.values() if entry_for(code) is None} == set()
+
+
+def test_marker_table_uses_only_known_fields() -> None:
+    for code in table_codes():
+        assert set(marker_entry_fields(code)) <= set(field_names()), code
+
+
+def test_latin_negation_needs_the_language() -> None:
+    """Negation words of Latin-script languages are ordinary words elsewhere ("si" is Spanish
+    for "if", Swahili for "is not"): they apply only when the sample's language says so."""
+    assert extract_choice("Si Ugali.", ("Ugali", "Pilau")) == 0
+    assert extract_choice("Si Ugali.", ("Ugali", "Pilau"), language="sw") is None
+
+
+def test_choice_score_reads_with_the_samples_language() -> None:
+    """The shared MCQ scorer passes the sample's language, so Latin-script negation applies."""
+    sample = Sample(sample_id="1", task="t", language="sw", reference="Ugali", choices=("Ugali", "Pilau"))
+    assert choice_score(sample, "Si Ugali.").scores["accuracy"] == 0.0
+    assert choice_score(sample, "Ni Ugali.").scores["accuracy"] == 1.0

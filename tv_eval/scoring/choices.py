@@ -1,20 +1,39 @@
 """Multiple-choice and true/false answers: parsing option lists and finding the model's choice.
 
 Shared by every benchmark with closed answers. Models answer in free text, in any script, with
-full-width punctuation, quotes, "Final Answer:" prefixes or an option letter; the robust
-extractor recovers the choice from all of these, and returns None (never a guess) otherwise.
+full-width punctuation, quotes, an answer marker in any language ("Final Answer:", "答案是",
+"الإجابة هي"), an option label ("B", "option 2", "گزینه ۲", "2번"), particles and prefixes
+attached to the option ("김치입니다", "בחיפה") or a rejected option ("not X", "לא X"). The
+robust extractor reads the choice from all of these and returns None (never a guess) when the
+prediction names no option, several, or only rejected ones. The words it knows per language
+are data: tv_eval/data/choice_markers.toml.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
 
-import yaml
+from tv_eval.scoring.answer_markers import answer_candidates
+from tv_eval.scoring.choice_markers import markers_for
+from tv_eval.scoring.normalization import normalize_answer
+from tv_eval.scoring.option_labels import marked_labels, whole_label
+from tv_eval.scoring.option_mentions import chosen_options, option_mentions
+from tv_eval.scoring.truth import TruthWords, extract_truth, truth_words
+
+__all__ = [
+    "OPTION_LETTERS",
+    "ParsedOptions",
+    "TruthWords",
+    "answer_index",
+    "extract_choice",
+    "extract_truth",
+    "lettered_options",
+    "normalize_answer",
+    "parse_answer_with_options",
+    "truth_words",
+]
 
 # `answer (Options: a, b, c)`: the word "Options" is written in the item's language, CJK items
 # use full-width brackets and colons (ALM-Bench; see tasks/alm_bench/README.md).
@@ -23,12 +42,7 @@ _OPTIONS_SUFFIX = re.compile(
     re.DOTALL,
 )
 _OPTION_SEPARATOR = re.compile(r"\s*[,，、،;；]\s*")
-_WRAPPERS = "\"'`«»“”‘’„‚‹›「」『』【】*_ \t\n"
-_TRAILING_PUNCTUATION = ".。．!！?？:：;；,，、।॥۔"
 _LETTER_OR_NUMBER = re.compile(r"^(?:option|choice)?\s*[(\[]?([a-z]|\d{1,2})[)\].:]?$")
-_LEADING_LETTER = re.compile(r"^[(\[]?([a-z])[)\].:]\s+\S")
-_FINAL_ANSWER = re.compile(r"(?:final answer|answer)\s*[:：]\s*(.+)$", re.IGNORECASE | re.DOTALL)
-_UNSPACED_SCRIPTS = ("CJK", "HIRAGANA", "KATAKANA", "THAI", "LAO", "KHMER", "MYANMAR")
 
 
 @dataclass(frozen=True)
@@ -74,89 +88,28 @@ def _joined_as_in(raw: str, parts: list[str]) -> str:
     return found.group(0) if found else ", ".join(parts)
 
 
-def _to_ascii_digits(text: str) -> str:
-    return "".join(
-        str(unicodedata.digit(char)) if char.isdigit() and not char.isascii() else char for char in text
-    )
+def extract_choice(prediction: str, options: Sequence[str], *, language: str | None = None) -> int | None:
+    """Index of the option the prediction picks, or None when it picks none or several.
 
-
-def normalize_answer(text: str) -> str:
-    """Compatibility-folded, case-folded, with wrapping quotes and final punctuation removed."""
-    folded = _to_ascii_digits(unicodedata.normalize("NFKC", text))
-    folded = re.sub(r"\s+", " ", folded)
-    previous = None
-    while previous != folded:
-        previous = folded
-        folded = folded.strip(_WRAPPERS).rstrip(_TRAILING_PUNCTUATION).strip(_WRAPPERS)
-    return folded.casefold()
-
-
-def _is_unspaced(char: str) -> bool:
-    name = unicodedata.name(char, "")
-    return name.startswith(_UNSPACED_SCRIPTS)
-
-
-def _find_word(haystack: str, needle: str) -> int:
-    """Position of `needle` as a whole word (letters may not touch it, except in unspaced scripts)."""
-    start = haystack.find(needle)
-    while start != -1:
-        end = start + len(needle)
-        before_ok = start == 0 or not haystack[start - 1].isalnum() or _is_unspaced(needle[0])
-        after_ok = end == len(haystack) or not haystack[end].isalnum() or _is_unspaced(needle[-1])
-        if before_ok and after_ok:
-            return start
-        start = haystack.find(needle, start + 1)
-    return -1
-
-
-def _candidate_texts(prediction: str) -> list[str]:
-    """The whole prediction, then what follows an 'Answer:' marker, each normalized."""
-    candidates = [normalize_answer(prediction)]
-    marker = _FINAL_ANSWER.search(prediction)
-    if marker:
-        candidates.insert(0, normalize_answer(marker.group(1)))
-    return [candidate for candidate in candidates if candidate]
-
-
-def extract_choice(prediction: str, options: Sequence[str]) -> int | None:
-    """Index of the option the prediction picks, or None when it picks none or several."""
+    `language` (BCP-47, the sample's) adds that language's negation words, attached clitics and
+    option letters; without it they come from the non-Latin scripts the prediction is written in.
+    """
     normalized_options = [normalize_answer(option) for option in options]
     options_are_labels = all(_LETTER_OR_NUMBER.match(option) for option in normalized_options)
-    for candidate in _candidate_texts(prediction):
+    markers = markers_for(language, normalize_answer(prediction))
+    for candidate in answer_candidates(prediction, markers):
         if candidate in normalized_options:
             return normalized_options.index(candidate)
+        picks: set[int] = set()
         if not options_are_labels:
-            label = _LETTER_OR_NUMBER.match(candidate) or _LEADING_LETTER.match(candidate)
-            if label:
-                index = _label_index(label.group(1))
-                if index is not None and index < len(options):
-                    return index
-        found = _options_mentioned(candidate, normalized_options)
-        if len(found) == 1:
-            return found[0]
+            label = whole_label(candidate, markers, len(options))
+            if label is not None:
+                return label
+            picks |= marked_labels(candidate, markers, len(options))
+        picks |= chosen_options(option_mentions(candidate, normalized_options, markers))
+        if len(picks) == 1:
+            return picks.pop()
     return None
-
-
-def _label_index(label: str) -> int | None:
-    if label.isdigit():
-        return int(label) - 1 if int(label) >= 1 else None
-    return ord(label) - ord("a")
-
-
-def _options_mentioned(candidate: str, normalized_options: list[str]) -> list[int]:
-    """Options whose text appears in the candidate, dropping ones contained in a longer match."""
-    hits = [
-        index
-        for index, option in enumerate(normalized_options)
-        if option and _find_word(candidate, option) >= 0
-    ]
-    return [
-        index
-        for index in hits
-        if not any(
-            other != index and normalized_options[index] in normalized_options[other] for other in hits
-        )
-    ]
 
 
 OPTION_LETTERS = "ABCDEFGHIJ"
@@ -176,52 +129,4 @@ def answer_index(answer: str, choices: Sequence[str]) -> int | None:
     letter = answer.strip().rstrip(".)").lstrip("(").upper()
     if len(letter) == 1 and letter in OPTION_LETTERS[: len(choices)]:
         return OPTION_LETTERS.index(letter)
-    return None
-
-
-@dataclass(frozen=True)
-class TruthWords:
-    true: tuple[str, ...]
-    false: tuple[str, ...]
-
-
-@lru_cache(maxsize=1)
-def _truth_table() -> dict[str, TruthWords]:
-    raw = yaml.safe_load(
-        (resources.files("tv_eval") / "data" / "truth_words.yaml").read_text(encoding="utf-8")
-    )
-    return {
-        language: TruthWords(
-            true=tuple(normalize_answer(word) for word in words["true"]),
-            false=tuple(normalize_answer(word) for word in words["false"]),
-        )
-        for language, words in raw.items()
-    }
-
-
-def truth_words(language: str) -> TruthWords:
-    """The language's words for true/yes and false/no, together with the English ones."""
-    table = _truth_table()
-    base = language.split("-")[0]
-    own = table.get(language) or table.get(base) or TruthWords((), ())
-    english = table["en"]
-    return TruthWords(true=own.true + english.true, false=own.false + english.false)
-
-
-def extract_truth(prediction: str, language: str, extra: TruthWords | None = None) -> bool | None:
-    """True/False from a free-text answer: the earliest true or false word in it decides."""
-    words = truth_words(language)
-    if extra is not None:
-        words = TruthWords(true=extra.true + words.true, false=extra.false + words.false)
-    for candidate in _candidate_texts(prediction):
-        best: tuple[int, int, bool] | None = None
-        for verdict, vocabulary in ((True, words.true), (False, words.false)):
-            for word in vocabulary:
-                position = _find_word(candidate, word) if word else -1
-                if position >= 0:
-                    key = (position, -len(word), verdict)
-                    if best is None or key[:2] < best[:2]:
-                        best = key
-        if best is not None:
-            return best[2]
     return None

@@ -13,7 +13,7 @@ def choice_score(sample: Sample, prediction: str, metrics: Sequence[str] = ("acc
     """Multiple choice by extraction: right when the option the prediction picks is the reference's
     (given as the option's text or its letter); an answer that picks no single option is wrong."""
     expected = answer_index(sample.reference, sample.choices)
-    index = extract_choice(prediction, sample.choices)
+    index = extract_choice(prediction, sample.choices, language=sample.language)
     correct = float(index is not None and index == expected)
     return Score(
         status=SampleStatus.SCORED,

@@ -9,13 +9,18 @@ of every language always apply, since models often answer in another language th
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 from importlib import resources
 
 import langcodes
 import regex
-import tomllib
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 from tv_eval.scoring.normalization import normalize_answer
 

@@ -167,6 +167,11 @@ class Task(ABC):
         """False for samples the chosen protocol leaves out (they are counted, not generated)."""
         return True
 
+    def sample_error(self, sample: Sample, scoring: str) -> str | None:
+        """Why `sample` cannot be scored under `scoring` (it fails with this reason and is never
+        generated), or None. The default: what was wrong with it when it was loaded."""
+        return sample.load_error
+
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
         """How this task's open answers are judged under `scoring`; None: the task needs no judge."""
         return None

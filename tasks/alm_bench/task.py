@@ -78,12 +78,14 @@ class AlmBenchTask(GenerativeTask):
     breakdowns = ("category", "question_type")
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ and true/false by answer extraction; short/long by the judge (GPTScoring.py, 0-10)",
-        "official": "ALM-Bench authors: qwen2hf.py prompts, 2048 tokens; GPTScoring.py judge 0-10 for every type",
+        "official": "ALM-Bench authors: qwen2hf.py prompts, 2048 tokens; "
+        "GPTScoring.py judge 0-10 for every type",
         "paper": "TowerVision fork (deep-spin/lmms-eval alm_bench): its prompt, strict exact match; "
         "unparseable references score 0 (counted as unparsed_reference)",
     }
     option_help: ClassVar[Mapping[str, str]] = {
-        DATA_OPTION: "alm-bench (MBZUAI/ALM-Bench, default), lang-split or mcq-subset (the TowerVision fork's data)"
+        DATA_OPTION: "alm-bench (MBZUAI/ALM-Bench, default), lang-split or mcq-subset "
+        "(the TowerVision fork's data)"
     }
     default_data: ClassVar[str | None] = None
 

@@ -180,3 +180,11 @@ def test_data_choice() -> None:
     assert release.dataset_id == "MBZUAI/ALM-Bench"
     with pytest.raises(TaskConfigError, match="unknown data 'mbzuai'"):
         release.configure({"data": "mbzuai"}, DataSource())
+
+
+def test_mode_prompts_move_only_their_modes_hash() -> None:
+    assert TASK.prompts_hash("robust") == TASK.prompts_hash()
+    assert len({TASK.prompts_hash(mode) for mode in ("robust", "official", "paper")}) == 3
+    subset = AlmBenchPaperTask()
+    subset.configure({"data": "mcq-subset"})
+    assert subset.prompts_hash("paper") != AlmBenchPaperTask().prompts_hash("paper")

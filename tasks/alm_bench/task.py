@@ -122,9 +122,13 @@ class AlmBenchTask(GenerativeTask):
             return str(given)
         return f"{part.split}/{given if given is not None else position}"
 
-    def prompt_templates(self) -> Mapping[str, str]:
-        paper = {f"paper_{name}": str(entry["pre_prompt"]) for name, entry in self.config["paper"].items()}
-        return {**self.config["prompts"], "official_mcq": str(self.config.value("official", "mcq")), **paper}
+    def mode_templates(self, scoring: str) -> Mapping[str, str]:
+        """`paper`: the fork's pre-prompt for the data; `official`: the authors' MCQ prompt."""
+        if scoring == ScoringMode.PAPER:
+            return {"paper_pre_prompt": str(self._paper_setting("pre_prompt"))}
+        if scoring == ScoringMode.OFFICIAL:
+            return {"official_mcq": str(self.config.value("official", "mcq"))}
+        return {}
 
     def metric_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
         if scoring != ScoringMode.PAPER:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tasks.alm_bench.answers import (
     authors_ground_truth,
@@ -39,6 +39,7 @@ from tv_eval.api import (
     GenerativeTask,
     JudgePrompt,
     JudgeProtocol,
+    LoadedTask,
     MetricKind,
     MetricSpec,
     Request,
@@ -58,6 +59,9 @@ from tv_eval.api import (
     read_task_config,
     segment_metric,
 )
+
+if TYPE_CHECKING:
+    from tv_eval.api import TierMap
 
 HERE = Path(__file__).parent
 RAW_QUESTION, RAW_ANSWER = "translated_question", "translated_answer"
@@ -89,10 +93,18 @@ class AlmBenchTask(GenerativeTask):
     }
     default_data: ClassVar[str | None] = None
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.use_sample = False
+
     def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
         super().configure(options, source)
         self.data = data_choice(self.config, options, self.default_data or self.config["default_data"])
-        self.use_sample = source is not None and source.use_sample
+
+    def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
+        """The bundled sample of the fork's layout holds only some of its splits (`sample_splits`)."""
+        self.use_sample = source.use_sample
+        return super().load(source, tier_map)
 
     @cached_property
     def data(self) -> DataChoice:
@@ -108,7 +120,7 @@ class AlmBenchTask(GenerativeTask):
         return HERE / ("sample_lang_split" if self.data.language_from_split else "sample")
 
     def parts(self) -> Sequence[DataPart]:
-        splits = self.data.sample_splits if getattr(self, "use_sample", False) else self.data.splits
+        splits = self.data.sample_splits if self.use_sample else self.data.splits
         return [DataPart(split=split) for split in splits]
 
     def required_columns(self, part: DataPart) -> list[str]:
@@ -118,9 +130,8 @@ class AlmBenchTask(GenerativeTask):
 
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
         given = row.get(self.config.columns()["id"])
-        if not self.data.language_from_split:
-            return str(given)
-        return f"{part.split}/{given if given is not None else position}"
+        own = str(given) if given is not None else str(position)
+        return f"{part.split}/{own}" if self.data.language_from_split else own
 
     def mode_templates(self, scoring: str) -> Mapping[str, str]:
         """`paper`: the fork's pre-prompt for the data; `official`: the authors' MCQ prompt."""

@@ -87,16 +87,20 @@ def test_prompts_follow_the_protocols(sample_samples: list[Sample]) -> None:
     )
 
 
+RIGHT = {"accuracy": 1.0, "score": 1.0, "unparsed_reference": 0.0}
+WRONG = {"accuracy": 0.0, "score": 0.0, "unparsed_reference": 0.0}
+
+
 def test_paper_mode_is_strict(sample_samples: list[Sample]) -> None:
     mcq = _by_type(sample_samples, "mcq", "en")
-    assert TASK.score(mcq, mcq.reference, "paper").scores == {"accuracy": 1.0, "score": 1.0}
-    assert TASK.score(mcq, f"  {mcq.reference}\n", "paper").scores == {"accuracy": 1.0, "score": 1.0}
-    assert TASK.score(mcq, mcq.reference + ".", "paper").scores == {"accuracy": 0.0, "score": 0.0}
-    assert TASK.score(mcq, mcq.reference.upper(), "paper").scores == {"accuracy": 0.0, "score": 0.0}
+    assert TASK.score(mcq, mcq.reference, "paper").scores == RIGHT
+    assert TASK.score(mcq, f"  {mcq.reference}\n", "paper").scores == RIGHT
+    assert TASK.score(mcq, mcq.reference + ".", "paper").scores == WRONG
+    assert TASK.score(mcq, mcq.reference.upper(), "paper").scores == WRONG
     assert TASK.score(mcq, mcq.reference + ".", "robust").scores == {"accuracy": 1.0, "score": 1.0}
     letter = "ABCD"[mcq.choices.index(mcq.reference)]
     assert TASK.score(mcq, letter, "robust").scores == {"accuracy": 1.0, "score": 1.0}
-    assert TASK.score(mcq, letter, "paper").scores == {"accuracy": 0.0, "score": 0.0}
+    assert TASK.score(mcq, letter, "paper").scores == WRONG
 
 
 def test_paper_mode_excludes_non_mcq(sample_samples: list[Sample]) -> None:
@@ -139,11 +143,14 @@ def test_local_folder_in_the_real_schema(tmp_path: Path) -> None:
     loaded = TASK.load(DataSource(data_dir=tmp_path), joshi_tier_map())
     assert loaded.dataset.source.startswith("local:")
     assert loaded.dataset.num_rows == 7
-    errors = [s.load_error for s in loaded.samples]
+    errors = [TASK.sample_error(s, "robust") for s in loaded.samples]
     assert errors[1] == "unknown language name 'Notalanguage'"
     assert loaded.samples[1].tier == "unknown"
     assert errors[2] == "multiple-choice answer has no '(Options: ...)' list"
     assert errors.count(None) == 5
+    # The paper protocol scores that item (0, as the fork's regex cannot read it); bad data still fails.
+    assert TASK.sample_error(loaded.samples[2], "paper") is None
+    assert TASK.sample_error(loaded.samples[1], "paper") == errors[1]
 
 
 def test_missing_column_is_a_config_error(tmp_path: Path) -> None:

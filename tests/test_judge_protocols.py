@@ -118,7 +118,8 @@ def test_alm_bench_judge_prompts_by_scoring_mode() -> None:
     )
     assert task.judge_prompt(by_type["mcq"], "x", "robust") is None
     official = task.judge_prompt(by_type["mcq"], "x", "official")
-    assert official is not None and f"Ground Truth: {by_type['mcq'].reference}\n" in official.user
+    # GPTScoring.py's MCQ ground truth: the text before the bracket, its space kept.
+    assert official is not None and f"Ground Truth: {by_type['mcq'].reference} \n" in official.user
     assert "(Options" not in official.user
     assert task.score(by_type["mcq"], "x", "official").status.value == "needs_judge"
     assert task.score(by_type["long"], "x", "robust").status.value == "needs_judge"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.alm_bench.task import AlmBenchTask
+from tasks.alm_bench.task import AlmBenchPaperTask, AlmBenchTask
 from tests.conftest import run_cli
 from tests.openai_server import Responder, RunningServer, message_text, serve
 from tv_eval.core.task import DataSource
@@ -114,3 +114,44 @@ def test_robust_run_then_paper_rescoring(server: RunningServer, tmp_path: Path) 
     rescored = run_cli(["score", str(run_dir), "--scoring", "paper"], tmp_path / "cache")
     assert rescored.returncode == 0, rescored.stderr
     _assert_paper_values(_task(run_dir))
+
+
+def _fork_target_responder() -> tuple[Responder, int]:
+    """Each item of the fork-layout sample answered with the fork's target (plus whitespace, which
+    lmms-eval strips); items whose reference the fork's regex cannot read get a filler reply."""
+    task = AlmBenchPaperTask()
+    task.configure({}, DataSource(use_sample=True))
+    replies = {}
+    for sample in task.load(DataSource(use_sample=True), joshi_tier_map()).samples:
+        target = task.score(sample, "-", "paper").details["paper_target"]
+        content = task.build_request(sample, "paper").messages[0].content
+        (text,) = [part.text for part in content if isinstance(part, TextPart)]
+        replies[text] = f" {target}\n" if target is not None else UNSCRIPTED
+    parsed = sum(reply != UNSCRIPTED for reply in replies.values())
+    return (lambda messages, body: replies.get(message_text(messages), "?")), parsed
+
+
+def test_paper_variant_reads_the_forks_data_and_counts_unparsed_references(tmp_path: Path) -> None:
+    responder, parsed = _fork_target_responder()
+    with serve(responder, api_key="sk-scripted") as running:
+        result = run_cli(
+            [
+                *("run", "--model", "openai:scripted", "--base-url", running.base_url),
+                *("--tasks", "alm_bench_paper", "--sample", "--output-dir", str(tmp_path / "out")),
+            ],
+            tmp_path / "cache",
+            extra_env={"OPENAI_API_KEY": "sk-scripted"},
+        )
+        bodies = list(running.state.bodies)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_dir,) = (tmp_path / "out").iterdir()
+    task = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))["tasks"]["alm_bench_paper"]
+    assert task["scoring"] == "paper"
+    assert task["dataset"]["dataset_id"] == "sonalsannigrahi/alm-bench-lang-split"
+    total = task["counts"]["total"]
+    assert (task["counts"]["scored"], task["counts"]["failed"], total) == (total, 0, len(bodies))
+    assert 0 < parsed < total
+    assert task["overall"]["score"]["value"] == pytest.approx(parsed / total)
+    unparsed = task["overall"]["unparsed_reference"]
+    assert (unparsed["value"] * unparsed["n"], unparsed["n"]) == (pytest.approx(total - parsed), total)
+    assert {body["max_tokens"] for body in bodies} == {128}

@@ -104,3 +104,107 @@ def test_a_missing_language_config_is_a_config_error(tmp_path: Path) -> None:
 
     with pytest.raises(TaskConfigError, match="config 'vimuloe_urdu'"):
         fresh_task().load(DataSource(data_dir=tmp_path / "data"), joshi_tier_map())
+
+
+def _write_configs(directory: Path, configs: dict[str, dict[str, list[dict]]]) -> None:
+    """Like write_vimul_folder, with whatever columns the rows have (features inferred)."""
+    from datasets import Dataset
+
+    lines = ["---", "configs:"]
+    for language, kinds in configs.items():
+        for kind, rows in kinds.items():
+            relative = f"test/{language}/{language}_{kind}.parquet"
+            (directory / relative).parent.mkdir(parents=True, exist_ok=True)
+            Dataset.from_list(rows).to_parquet(str(directory / relative))
+            lines += [
+                f"- config_name: vimul{kind}_{language}",
+                "  data_files:",
+                "  - split: test",
+                f"    path: {relative}",
+            ]
+    (directory / "README.md").write_text("\n".join([*lines, "---", ""]), encoding="utf-8")
+
+
+def _relabelled(row: dict, renames: dict[str, str]) -> dict:
+    return {renames.get(key, key): value for key, value in row.items()}
+
+
+def _canonical(directory: Path) -> list[tuple]:
+    names = write_clips(directory)
+    write_vimul_folder(directory, build_rows(names))
+    return _summary(directory)
+
+
+def _summary(directory: Path) -> list[tuple]:
+    samples = fresh_task().load(DataSource(data_dir=directory), joshi_tier_map()).samples
+    return [
+        (
+            s.language,
+            s.question_type,
+            s.text,
+            s.reference,
+            s.choices,
+            s.category,
+            s.video and s.video.sha256,
+            s.load_error,
+        )
+        for s in samples
+    ]
+
+
+def test_plausible_other_layouts_load_the_same_samples(tmp_path: Path) -> None:
+    expected = _canonical(tmp_path / "canonical")
+    names = write_clips(tmp_path / "other")
+    configs = build_rows(names)
+    for kinds in configs.values():
+        kinds["mcq"] = [
+            {
+                **_relabelled(
+                    row, {"id": "ID", "video_name": "video", "question": "Question", "category": "Category"}
+                ),
+                "video": f"videos/{row['video_name']}",
+                "options": "\n".join(
+                    f"{letter}. {option}" for letter, option in zip("ABCD", row["options"], strict=True)
+                ),
+                "answer": f"{row['answer']}. {row['options']['ABCD'.index(row['answer'])]}",
+            }
+            for row in kinds["mcq"]
+        ]
+        kinds["oe"] = [
+            _relabelled(row, {"id": "question_id", "video_name": "video_path", "question_type": "type"})
+            for row in kinds["oe"]
+        ]
+    _write_configs(tmp_path / "other", configs)
+    assert _summary(tmp_path / "other") == expected
+
+
+def test_options_as_letter_columns(tmp_path: Path) -> None:
+    names = write_clips(tmp_path)
+    configs = build_rows(names)
+    for kinds in configs.values():
+        kinds["mcq"] = [
+            {
+                **{k: v for k, v in row.items() if k != "options"},
+                **dict(zip("ABCD", row["options"], strict=True)),
+            }
+            for row in kinds["mcq"]
+        ]
+    _write_configs(tmp_path, configs)
+    samples = fresh_task().load(DataSource(data_dir=tmp_path), joshi_tier_map()).samples
+    mcq = [s for s in samples if s.question_type == "mcq"]
+    assert len(mcq) == 14 and all(len(s.choices) == 4 and s.load_error is None for s in mcq)
+
+
+def test_a_missing_role_names_the_columns_found(tmp_path: Path) -> None:
+    from tv_eval.core.task import TaskConfigError
+
+    names = write_clips(tmp_path)
+    configs = build_rows(names)
+    for kinds in configs.values():
+        kinds["mcq"] = [_relabelled(row, {"video_name": "clip_ref"}) for row in kinds["mcq"]]
+    _write_configs(tmp_path, configs)
+    with pytest.raises(TaskConfigError) as raised:
+        fresh_task().load(DataSource(data_dir=tmp_path), joshi_tier_map())
+    message = str(raised.value)
+    assert "config 'vimulmcq_arabic' has no column for 'video' (tried video_name, video," in message
+    assert message.endswith("columns found: id, clip_ref, question, options, answer, category")

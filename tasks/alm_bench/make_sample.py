@@ -13,6 +13,11 @@ from pathlib import Path
 from tv_eval.api import shape_image
 
 SAMPLE_FILE = Path(__file__).parent / "sample" / "test-00000-of-00001.parquet"
+# The TowerVision fork's layout (sonalsannigrahi/alm-bench-lang-split): one split per English language
+# name, with only the three columns the fork reads (the others are UNVERIFIED).
+LANG_SPLIT_DIR = Path(__file__).parent / "sample_lang_split" / "data"
+LANG_SPLIT_LANGUAGES = ("English", "German", "Korean", "Russian")
+FORK_COLUMNS = ("file_name", "Translated_Question", "Translated_Answer")
 COLOURS = ("red", "blue", "green", "yellow")
 SHAPES = ("circle", "square", "triangle")
 
@@ -358,6 +363,24 @@ def write_alm_bench_parquet(rows: list[dict], path: Path) -> None:
     Dataset.from_list(rows, features=features).to_parquet(str(path))
 
 
+def write_lang_split(rows: list[dict], folder: Path) -> None:
+    """One parquet file per language split, every question type kept (the fork reads every row)."""
+    from datasets import Dataset, Features, Image, Value
+
+    features = Features(
+        {"file_name": Image(), "Translated_Question": Value("string"), "Translated_Answer": Value("string")}
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for language in LANG_SPLIT_LANGUAGES:
+        kept = [
+            {column: row[column] for column in FORK_COLUMNS} for row in rows if row["Language"] == language
+        ]
+        Dataset.from_list(kept, features=features).to_parquet(
+            str(folder / f"{language}-00000-of-00001.parquet")
+        )
+
+
 if __name__ == "__main__":
     write_alm_bench_parquet(build_rows(), SAMPLE_FILE)
-    print(f"wrote {SAMPLE_FILE}")
+    write_lang_split(build_rows(), LANG_SPLIT_DIR)
+    print(f"wrote {SAMPLE_FILE} and {LANG_SPLIT_DIR}")

@@ -13,10 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from tasks.vimul_bench.layout import (
+    answer_candidates,
+    letter_columns,
+    options_from_cell,
+    resolve_columns,
+    video_name,
+    video_path,
+)
 from tv_eval.api import (
     DataPart,
+    DatasetIdentity,
+    DataSource,
     GenerativeTask,
     JudgePrompt,
     JudgeProtocol,
@@ -31,6 +41,9 @@ from tv_eval.api import (
     video_qa_prompt,
     video_qa_protocol,
 )
+
+if TYPE_CHECKING:
+    from datasets import Dataset
 
 
 class VimulBenchTask(GenerativeTask):
@@ -66,38 +79,59 @@ class VimulBenchTask(GenerativeTask):
         ]
 
     def required_columns(self, part: DataPart) -> list[str]:
-        columns = self.config.columns()
-        columns.pop("options" if part.attributes["kind"] == "open" else "question_type")
-        return list(columns.values())
+        """None at loading: `read_part` finds each role's column among its plausible names."""
+        return []
+
+    def read_part(self, part: DataPart, source: DataSource) -> tuple[Dataset, DatasetIdentity]:
+        """The part's rows with each role's column renamed to the name `columns` gives it, and
+        per-letter option columns gathered into one list; a role no column fills is an error."""
+        dataset, identity = super().read_part(part, source)
+        found = list(dataset.column_names)
+        letters = letter_columns(found) if part.attributes["kind"] == "mcq" else []
+        required = [role for role in self.config.value("required_roles", part.attributes["kind"])]
+        if letters:
+            required.remove("options")
+        where = f"{self.dataset_id} config {part.config_name!r}"
+        resolved = resolve_columns(found, self.config["column_aliases"], required, where)
+        canonical = self.config.columns()
+        renames = {column: canonical[role] for role, column in resolved.items() if column != canonical[role]}
+        dataset = dataset.rename_columns(
+            {old: new for old, new in renames.items() if new not in found or new in renames}
+        )
+        if letters and "options" not in resolved:
+            dataset = dataset.map(lambda row: {canonical["options"]: [row[column] for column in letters]})
+        return dataset, identity
 
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
-        return f"{part.config_name}/{row[self.config.columns()['id']]}#{position}"
+        given = row.get(self.config.columns()["id"])
+        return f"{part.config_name}/{given if given is not None else position}#{position}"
 
     def sample_from_row(self, row: RowReader) -> Sample:
-        video_name = str(row.cell("video") or "")
-        video = row.video(f"{self.config['video_dir']}/{video_name}")
+        clip = video_name(_cell(row, "video"))
+        video = row.video(video_path(clip, str(self.config["video_dir"])))
         question = row.text("question")
         if not question:
             row.error("empty question")
         answer = row.text("answer")
         choices: tuple[str, ...] = ()
         if row.part.attributes["kind"] == "mcq":
-            choices = tuple(str(option).strip() for option in (row.cell("options") or []))
+            choices = options_from_cell(_cell(row, "options"))
+            answer = _answer_as_given(answer, choices)
             if answer_index(answer, choices) is None:
                 row.error(f"multiple-choice answer {answer!r} is neither an option nor an option letter")
             question_type = "mcq"
         else:
-            question_type = row.text("question_type").lower() or "open"
+            question_type = str(_cell(row, "question_type") or "").strip().lower() or "open"
         return row.sample(
             row.part.attributes["language"],
-            cluster_id=video.sha256 if video else video_name,
-            category=str(row.cell("category") or "") or None,
+            cluster_id=video.sha256 if video else clip,
+            category=str(_cell(row, "category") or "") or None,
             question_type=question_type,
             choices=choices,
             text=question,
             reference=answer,
             video=video,
-            metadata={"video_name": video_name},
+            metadata={"video_name": clip},
         )
 
     def prompt(self, sample: Sample, scoring: str) -> str:
@@ -116,3 +150,20 @@ class VimulBenchTask(GenerativeTask):
 
     def judge_input(self, sample: Sample, prediction: str, scoring: str) -> JudgePrompt:
         return video_qa_prompt(sample.text, sample.reference, prediction.strip())
+
+
+def _cell(row: RowReader, role: str) -> Any:
+    """A cell by role, None where this part of the data has no column for it."""
+    return row.row.get(row.columns[role])
+
+
+def _answer_as_given(answer: str, choices: Sequence[str]) -> str:
+    """The answer, or for a labelled one (`B. red`) the first of its letter and text that names an option."""
+    return next(
+        (
+            candidate
+            for candidate in answer_candidates(answer)
+            if answer_index(candidate, choices) is not None
+        ),
+        answer,
+    )

@@ -167,6 +167,11 @@ class Task(ABC):
         """False for samples the chosen protocol leaves out (they are counted, not generated)."""
         return True
 
+    def sample_error(self, sample: Sample, scoring: str) -> str | None:
+        """Why `sample` cannot be scored under `scoring` (it fails with this reason and is never
+        generated), or None. The default: what was wrong with it when it was loaded."""
+        return sample.load_error
+
     def judge_protocol(self, scoring: str) -> JudgeProtocol | None:
         """How this task's open answers are judged under `scoring`; None: the task needs no judge."""
         return None
@@ -179,8 +184,15 @@ class Task(ABC):
     def prompt_templates(self) -> Mapping[str, str]:
         """Every template the task can render; their hash goes into the results."""
 
-    def prompts_hash(self) -> str:
-        canonical = json.dumps(dict(self.prompt_templates()), sort_keys=True, ensure_ascii=False)
+    def mode_templates(self, scoring: str) -> Mapping[str, str]:
+        """Templates only the `scoring` mode renders (a protocol's own prompts); none by default."""
+        return {}
+
+    def prompts_hash(self, scoring: str | None = None) -> str:
+        """The hash of every shared template, plus those of `scoring` when given: a mode's own prompts
+        move the hash of that mode's runs only."""
+        templates = {**self.prompt_templates(), **(self.mode_templates(scoring) if scoring else {})}
+        canonical = json.dumps(templates, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
     def loglikelihood_requests(self, sample: Sample, scoring: str) -> list[Request]:

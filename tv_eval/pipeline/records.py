@@ -37,8 +37,9 @@ def score_sample(
     scores: Mapping[str, float] = {}
     details: Mapping[str, Any] = {}
     extracted = None
-    if sample.load_error:
-        status, error = SampleStatus.FAILED, sample.load_error
+    unusable = task.sample_error(sample, scoring)
+    if unusable:
+        status, error = SampleStatus.FAILED, unusable
     elif not task.needs_model(sample, scoring):
         status, error = SampleStatus.EXCLUDED, None
     elif response_error is not None or prediction is None:
@@ -81,7 +82,7 @@ def split_for_model(
     runnable: list[Sample] = []
     settled: list[ScoredSample] = []
     for sample in samples:
-        if not sample.load_error and task.needs_model(sample, scoring):
+        if not task.sample_error(sample, scoring) and task.needs_model(sample, scoring):
             runnable.append(sample)
         else:
             settled.append(score_sample(task, sample, scoring, "", None, None))

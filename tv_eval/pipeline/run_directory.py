@@ -49,7 +49,7 @@ def start_run_dir(config: RunConfig, model_name: str) -> Path:
 def _task_run(item: PreparedTask) -> TaskRun:
     return TaskRun(
         scoring=item.scoring,
-        prompts_hash=item.task.prompts_hash(),
+        prompts_hash=item.task.prompts_hash(item.scoring),
         dataset=DatasetRecord.model_validate(vars(item.loaded.dataset)),
         num_samples=len(item.samples),
     )

@@ -115,7 +115,9 @@ def _generate_all(
             done = [finished[(name, s.sample_id)] for s in item.samples if (name, s.sample_id) in finished]
             todo = replace(item, samples=[s for s in item.samples if (name, s.sample_id) not in finished])
             total = sum(
-                1 for s in todo.samples if not s.load_error and item.task.needs_model(s, item.scoring)
+                1
+                for s in todo.samples
+                if not item.task.sample_error(s, item.scoring) and item.task.needs_model(s, item.scoring)
             )
             all_records[name] = done + evaluate_task(
                 todo, generation, writer, chunk_size, progress_factory(name, total)

@@ -74,6 +74,12 @@ class DatasetTask(Task):
             )
         self.options = dict(options)
 
+    @property
+    def dataset_id(self) -> str:
+        """The Hub dataset the task reads: the config's `dataset_id` (a task with several data
+        sources picks one from its options)."""
+        return str(self.config["dataset_id"])
+
     def prompt_templates(self) -> Mapping[str, str]:
         return self.config["prompts"]
 
@@ -101,13 +107,13 @@ class DatasetTask(Task):
     def load_context(self, source: DataSource, tier_map: TierMap) -> LoadContext:
         if source.data_dir is not None and not source.use_sample and not source.data_dir.exists():
             raise TaskConfigError(f"data directory {source.data_dir} does not exist")
-        return LoadContext(self.name, self.config["dataset_id"], source, tier_map, self.sample_dir)
+        return LoadContext(self.name, self.dataset_id, source, tier_map, self.sample_dir)
 
     def read_part(self, part: DataPart, source: DataSource) -> tuple[Dataset, DatasetIdentity]:
         """The part's rows through `datasets` (Hub, local folder or bundled sample), images kept encoded."""
         columns = self.config.columns()
         return load_split(
-            self.config["dataset_id"],
+            self.dataset_id,
             part.split,
             source,
             sample_dir=self.sample_dir,

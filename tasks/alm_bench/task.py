@@ -274,7 +274,7 @@ class AlmBenchTask(GenerativeTask):
             return _fork_exact_match(sample, prediction)
         if sample.question_type == "true_false":
             return _score_true_false(sample, prediction)
-        index = extract_choice(prediction, sample.choices)
+        index = extract_choice(prediction, sample.choices, language=sample.language)
         extracted = sample.choices[index] if index is not None else None
         matched = extracted is not None and normalize_answer(extracted) == normalize_answer(sample.reference)
         return _closed(matched, extracted)

@@ -167,3 +167,11 @@ def test_missing_column_is_a_config_error(tmp_path: Path) -> None:
 def test_missing_data_dir(tmp_path: Path) -> None:
     with pytest.raises(TaskConfigError, match="does not exist"):
         TASK.load(DataSource(data_dir=tmp_path / "nope"), joshi_tier_map())
+
+
+def test_robust_reads_the_choice_in_the_samples_language(sample_samples: list[Sample]) -> None:
+    mcq = _by_type(sample_samples, "mcq", "de")
+    negated = next(choice for choice in mcq.choices if choice != mcq.reference)
+    # German negation applies because the sample is German: a lone negated option is no answer.
+    assert TASK.score(mcq, f"Nicht {negated}.", "robust").extracted is None
+    assert TASK.score(mcq, f"Nicht {negated}, sondern {mcq.reference}.", "robust").scores["accuracy"] == 1.0

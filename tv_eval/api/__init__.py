@@ -38,6 +38,7 @@ if TYPE_CHECKING:
         read_task_config,
     )
     from tv_eval.core.types import (
+        ContinuationMeasure,
         GenerationParams,
         ImageInput,
         ImagePart,
@@ -131,6 +132,7 @@ _SOURCES: dict[str, str] = {
     "TaskConfigError": "tv_eval.core.task",
     "check_option_names": "tv_eval.core.task",
     "read_task_config": "tv_eval.core.task",
+    "ContinuationMeasure": "tv_eval.core.types",
     "GenerationParams": "tv_eval.core.types",
     "ImageInput": "tv_eval.core.types",
     "ImagePart": "tv_eval.core.types",
@@ -221,6 +223,7 @@ __all__ = [
     "BatchCallback",
     "BatchScorer",
     "CometScorer",
+    "ContinuationMeasure",
     "CorpusMetric",
     "DataPart",
     "DataSource",

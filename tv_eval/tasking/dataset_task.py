@@ -52,6 +52,8 @@ DEFAULT_LIMIT = "default"
 
 class DatasetTask(Task):
     config_path: ClassVar[Path]
+    # Roles of `columns` the data may lack (read with `RowReader.optional_cell`); the others must exist.
+    optional_roles: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.options: dict[str, Any] = {}
@@ -88,7 +90,8 @@ class DatasetTask(Task):
         return [DataPart(split=str(split)) for split in splits]
 
     def required_columns(self, part: DataPart) -> list[str]:
-        return list(self.config.columns().values())
+        columns = self.config.columns()
+        return [column for role, column in columns.items() if role not in self.optional_roles]
 
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
         """The sample id the data gives a row (repeats get `#2`, ... appended)."""

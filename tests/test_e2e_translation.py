@@ -215,3 +215,9 @@ def test_commute_paper_mode_through_the_cli(tv_eval_cache: Path, tmp_path: Path)
         details = record["details"]
         assert record["scores"]["accuracy"] == float(details["loss_correct"] < details["loss_incorrect"])
         assert record["prompt"].endswith(record["reference"])
+    (run_dir,) = (tmp_path / "out").iterdir()
+    rescored = run_cli(["score", str(run_dir), "--scoring", "official"], tv_eval_cache)
+    assert (
+        rescored.returncode == 2 and "was scored paper; its official values need the model" in rescored.stderr
+    )
+    assert json.loads((run_dir / "results.json").read_text())["tasks"]["commute"]["scoring"] == "paper"

@@ -223,7 +223,7 @@ class LoglikelihoodTask(DatasetTask):
 
     @abstractmethod
     def score_loglikelihoods(self, sample: Sample, values: Sequence[float], scoring: str) -> Score:
-        """The verdict from the continuations' summed log-likelihoods, in order."""
+        """The verdict from the continuations' values (in their requests' measure), in order."""
 
     def loglikelihood_requests(self, sample: Sample, scoring: str) -> list[Request]:
         prompt = self.prompt(sample, scoring)

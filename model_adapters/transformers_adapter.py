@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from model_adapters.transformers_config import context_length, resolve_device, resolve_dtype
 from model_adapters.transformers_decoding import (
-    append_continuations,
     decoding_kwargs,
     truncate_at_stop,
     until_stop_token,
@@ -226,48 +225,11 @@ class TransformersAdapter(ModelAdapter):
     # loglikelihood
 
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
-        """Summed log-probability of each continuation; NaN for a request that cannot be scored.
+        """Each continuation's value in the measure its request names (transformers_loglikelihood.py);
+        NaN for a request that cannot be scored."""
+        from model_adapters.transformers_loglikelihood import loglikelihoods
 
-        The continuation is tokenized on its own and appended after the generation prompt (as lm-eval
-        does), so the prompt's tokens are exactly those `generate` would see.
-        """
-        tokenizer = self.processor.tokenizer
-        prepared = []
-        for index, request in enumerate(requests):
-            if request.continuation is None:
-                raise ValueError(f"request {request.request_id} has no continuation to score")
-            continuation_ids = tokenizer(request.continuation, add_special_tokens=False)["input_ids"]
-            item = self._prepare(index, request, reserve=len(continuation_ids))
-            item.continuation_ids = continuation_ids
-            prepared.append(item)
-        results = self._run_batched(
-            prepared,
-            group_key=lambda item: len(item.images),
-            run=self._loglikelihood_batch,
-            on_error=lambda item, error: float("nan"),
-        )
-        return [results[index] for index in range(len(requests))]
-
-    def _loglikelihood_batch(self, batch: list[_Prepared]) -> list[float]:
-        import torch
-
-        inputs = append_continuations(
-            self._encode(batch),
-            [item.continuation_ids for item in batch],
-            self.processor.tokenizer.pad_token_id,
-        )
-        with torch.inference_mode():
-            logits = self.model(**inputs).logits
-        lengths = inputs["attention_mask"].sum(dim=1).tolist()
-        scores = []
-        for row, item in enumerate(batch):
-            start = int(lengths[row]) - len(item.continuation_ids)
-            targets = torch.tensor(item.continuation_ids, device=logits.device, dtype=torch.long)
-            # The logits at position p predict the token at p + 1; only the continuation's rows are
-            # normalized, since the full batch x length x vocabulary in float32 can exceed the model's size.
-            log_probs = torch.log_softmax(logits[row, start - 1 : start - 1 + len(targets)].float(), dim=-1)
-            scores.append(float(log_probs.gather(1, targets[:, None]).sum()))
-        return scores
+        return loglikelihoods(self, requests)
 
     # shared steps
 

@@ -9,6 +9,7 @@ recorded, and those must equal a direct forward pass.
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -151,11 +152,12 @@ def test_multi30k_configuration_errors_exit_2(tv_eval_cache: Path, tmp_path: Pat
         assert "Traceback" not in result.stderr
 
 
-def test_commute_fixture_accuracy_follows_the_loglikelihoods(
+def test_commute_fixture_accuracy_follows_the_perplexities(
     tv_eval_cache: Path,
     tmp_path: Path,
     adapter: TinyRandomAdapter,  # noqa: F811 - the adapter test module's session fixture
 ) -> None:
+    """The default rule (CoMMuTE's evaluate.py): lower perplexity wins, exp(-mean token log-prob)."""
     data = write_commute_fixture(tmp_path / "commute", ["de", "fr", "zh"])
     results, samples = run_task(
         tv_eval_cache,
@@ -168,11 +170,12 @@ def test_commute_fixture_accuracy_follows_the_loglikelihoods(
         "de,fr,zh",
     )
     task = results["tasks"]["commute"]
+    assert task["scoring"] == "official"
     assert task["counts"]["scored"] == 12
     per_language: dict[str, list[float]] = defaultdict(list)
     for record in samples:
         details = record["details"]
-        correct = details["loglikelihood_correct"] > details["loglikelihood_incorrect"]
+        correct = details["perplexity_correct"] < details["perplexity_incorrect"]
         assert record["scores"]["accuracy"] == float(correct)
         assert (record["prediction"] == record["reference"]) == correct
         per_language[record["language"]].append(float(correct))
@@ -182,18 +185,39 @@ def test_commute_fixture_accuracy_follows_the_loglikelihoods(
         )
         assert task["by_language"][language]["tier"] == "5"
     assert task["by_tier"]["5"]["accuracy"]["n"] == 12
+    assert task["overall"]["tie"]["value"] == 0.0
     assert task["overall"]["accuracy_macro"]["value"] == pytest.approx(
         sum(sum(v) / len(v) for v in per_language.values()) / 3
     )
     commute = CommuteTask()
+    tokenizer = adapter.processor.tokenizer
     by_id = {record["sample_id"]: record for record in samples}
     for sample in commute.load(DataSource(data_dir=data), joshi_tier_map()).samples:
         if sample.language in ("de", "fr", "zh"):
-            correct, incorrect = commute.loglikelihood_requests(sample, "robust")
             details = by_id[sample.sample_id]["details"]
-            assert details["loglikelihood_correct"] == pytest.approx(
-                direct_loglikelihood(adapter, correct), abs=1e-4
-            )
-            assert details["loglikelihood_incorrect"] == pytest.approx(
-                direct_loglikelihood(adapter, incorrect), abs=1e-4
-            )
+            for label, request in zip(
+                ("correct", "incorrect"), commute.loglikelihood_requests(sample, "official"), strict=True
+            ):
+                tokens = len(tokenizer(request.continuation, add_special_tokens=False)["input_ids"])
+                expected = math.exp(-direct_loglikelihood(adapter, request) / tokens)
+                assert details[f"perplexity_{label}"] == pytest.approx(expected, rel=1e-4)
+
+
+def test_commute_paper_mode_through_the_cli(tv_eval_cache: Path, tmp_path: Path) -> None:
+    """`--scoring paper`: the fork's losses decide, lower wins; every item scored."""
+    data = write_commute_fixture(tmp_path / "commute", ["de", "fr", "zh"])
+    results, samples = run_task(
+        tv_eval_cache, tmp_path / "out", "--tasks", "commute", "--data-dir", str(data), "--scoring", "paper"
+    )
+    task = results["tasks"]["commute"]
+    assert task["scoring"] == "paper" and task["counts"]["scored"] == len(samples) == 15
+    for record in samples:
+        details = record["details"]
+        assert record["scores"]["accuracy"] == float(details["loss_correct"] < details["loss_incorrect"])
+        assert record["prompt"].endswith(record["reference"])
+    (run_dir,) = (tmp_path / "out").iterdir()
+    rescored = run_cli(["score", str(run_dir), "--scoring", "official"], tv_eval_cache)
+    assert (
+        rescored.returncode == 2 and "was scored paper; its official values need the model" in rescored.stderr
+    )
+    assert json.loads((run_dir / "results.json").read_text())["tasks"]["commute"]["scoring"] == "paper"

@@ -1,4 +1,6 @@
-"""Builds the bundled offline sample (sample/test-00000-of-00001.parquet) in CulturalVQA's schema.
+"""Builds the bundled offline sample in CulturalVQA's public schema: sample/test-00000-of-00001.parquet
+(`u_id`, `image`, `question`, as the Hub has them) and sample/answers.json (u_id -> answers and country,
+the form `--task-option cultural_vqa.answers=FILE` reads, standing in for the withheld references).
 
 Synthetic on purpose: images are generated coloured shapes, the English questions ask about them and
 the reference answers are what annotators would write (1-5 per question, with variants), for each of
@@ -7,11 +9,14 @@ the benchmark's 11 countries. Re-run with `python -m tasks.cultural_vqa.make_sam
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tv_eval.api import COLOURS, SHAPES, shape_image
 
 SAMPLE_FILE = Path(__file__).parent / "sample" / "test-00000-of-00001.parquet"
+ANSWERS_FILE = Path(__file__).parent / "sample" / "answers.json"
+PUBLIC_COLUMNS = ("u_id", "image", "question")
 COUNTRIES = (
     "Brazil",
     "Canada",
@@ -63,22 +68,36 @@ def build_rows() -> list[dict]:
 
 
 def write_cultural_vqa_parquet(rows: list[dict], path: Path) -> None:
-    """Rows with CulturalVQA's features (image as an Image, answers as a list of strings)."""
+    """Rows with CulturalVQA's features: the public three (image as an Image), and `answers` (a list of
+    strings) and `country` where the rows have them, as a copy holding the references would."""
     from datasets import Dataset, Features, Image, Sequence, Value
 
-    features = Features(
-        {
-            "u_id": Value("string"),
-            "image": Image(),
-            "question": Value("string"),
-            "answers": Sequence(Value("string")),
-            "country": Value("string"),
-        }
-    )
+    kinds = {
+        "u_id": Value("string"),
+        "image": Image(),
+        "question": Value("string"),
+        "answers": Sequence(Value("string")),
+        "country": Value("string"),
+    }
+    features = Features({name: kind for name, kind in kinds.items() if name in rows[0]})
     path.parent.mkdir(parents=True, exist_ok=True)
     Dataset.from_list(rows, features=features).to_parquet(str(path))
 
 
+def public_rows(rows: list[dict]) -> list[dict]:
+    """The rows as the Hub publishes them: the answers and countries withheld."""
+    return [{name: row[name] for name in PUBLIC_COLUMNS} for row in rows]
+
+
+def answers_file(rows: list[dict]) -> dict[str, dict]:
+    """u_id -> {answers, country}: the references the public rows lack."""
+    return {row["u_id"]: {"answers": row["answers"], "country": row["country"]} for row in rows}
+
+
 if __name__ == "__main__":
-    write_cultural_vqa_parquet(build_rows(), SAMPLE_FILE)
-    print(f"wrote {SAMPLE_FILE}")
+    rows = build_rows()
+    write_cultural_vqa_parquet(public_rows(rows), SAMPLE_FILE)
+    ANSWERS_FILE.write_text(
+        json.dumps(answers_file(rows), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    print(f"wrote {SAMPLE_FILE} and {ANSWERS_FILE}")

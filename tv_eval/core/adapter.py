@@ -94,7 +94,8 @@ class ModelAdapter(ABC):
         so callers can persist answers before the whole list is done."""
 
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
-        """Summed log-probability of each request's continuation given its messages."""
+        """Each request's continuation given its messages, in the request's `measure` (summed
+        log-probability by default; see `ContinuationMeasure`). A backend raises for a measure it lacks."""
         raise NotImplementedError(f"the {self.name} adapter does not score log-likelihoods")
 
     def close(self) -> None:  # noqa: B027 - optional hook; most adapters hold nothing to release

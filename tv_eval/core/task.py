@@ -17,13 +17,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tv_eval.core.metrics import MetricSpec, check_specs
-from tv_eval.core.types import Request, Sample, SampleStatus
+from tv_eval.core.types import Request, Sample, SampleStatus, ScoredSample
 
 if TYPE_CHECKING:
     from tv_eval.data.tiers import TierMap
     from tv_eval.judge.protocols import JudgePrompt, JudgeProtocol
     from tv_eval.scoring.batch_scoring import BatchScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
+
+
+# Where `Task.submission` is written in a run directory.
+SUBMISSION_FILE = "{task}.submission.json"
 
 
 class RequestType(str, Enum):
@@ -210,6 +214,11 @@ class Task(ABC):
     def batch_scorers(self, scoring: str) -> Sequence[BatchScorer]:
         """Scorers that run once over all of a task's records after generation (COMET)."""
         return ()
+
+    def submission(self, records: Sequence[ScoredSample], scoring: str) -> Mapping[str, Any] | None:
+        """What a benchmark whose references are withheld takes from participants (e.g. id -> answer),
+        written beside results.json as `<task>.submission.json`; None: the task has no such file."""
+        return None
 
 
 def check_option_names(task: str, options: Mapping[str, str], known: Mapping[str, str]) -> None:

@@ -94,6 +94,25 @@ class GenerationParams:
         return self.temperature == 0.0
 
 
+class ContinuationMeasure(str, Enum):
+    """The number a log-likelihood request asks the adapter for.
+
+    `sum`: the continuation's own tokens, appended after the generation prompt, summed log-probability.
+    `mean`: the same tokens' mean log-probability (perplexity is exp(-mean); CoMMuTE's original rule).
+    `llava_hf_turn_mean`: lmms-eval's `llava_hf` loglikelihood, as the TowerVision fork runs it: the
+    continuation is the assistant turn of the tokenizer's chat template, the user turn is `<image>`
+    placeholders, a newline and the text, and the value is the mean log-probability over the tokens
+    after the first N, N being the prompt's length tokenized without its images (the negated loss).
+    """
+
+    SUM = "sum"
+    MEAN = "mean"
+    LLAVA_HF_TURN_MEAN = "llava_hf_turn_mean"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Request:
     """What an adapter receives: resolved chat messages and media, never a dataset row."""
@@ -102,6 +121,7 @@ class Request:
     messages: tuple[Message, ...]
     generation: GenerationParams = field(default_factory=GenerationParams)
     continuation: str | None = None
+    measure: ContinuationMeasure = ContinuationMeasure.SUM
 
     @property
     def images(self) -> tuple[ImageInput, ...]:
@@ -143,12 +163,16 @@ class Response:
 class SampleStatus(str, Enum):
     """`excluded`: left out by the chosen protocol (e.g. paper mode scores MCQ only), still counted.
 
+    `needs_reference`: answered, but the data holds no reference to score it against (answers withheld
+    by the benchmark's organisers); counted, never scored.
+
     `judge_failed`: the judge was asked and its answer failed or could not be parsed; the sample stays
     unscored (fail closed) and is counted, never scored by another metric instead.
     """
 
     SCORED = "scored"
     NEEDS_JUDGE = "needs_judge"
+    NEEDS_REFERENCE = "needs_reference"
     FAILED = "failed"
     EXCLUDED = "excluded"
     JUDGE_FAILED = "judge_failed"

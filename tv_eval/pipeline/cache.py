@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core.store import SqliteStore
-from tv_eval.core.types import ContentPart, ImagePart, ModelIdentity, Request, Response, VideoPart
+from tv_eval.core.types import (
+    ContentPart,
+    ContinuationMeasure,
+    ImagePart,
+    ModelIdentity,
+    Request,
+    Response,
+    VideoPart,
+)
 
 CACHE_FILE = "responses.sqlite"
 _SCHEMA = """
@@ -64,6 +72,9 @@ def request_key(identity: ModelIdentity, request: Request) -> str:
         "generation": asdict(request.generation),
         "continuation": request.continuation,
     }
+    if request.measure is not ContinuationMeasure.SUM:
+        # Only when asked for: keys of every earlier request stay as they were.
+        payload["measure"] = request.measure.value
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

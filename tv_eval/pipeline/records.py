@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core.io import atomic_write_json, atomic_write_text
-from tv_eval.core.task import Score, Task
+from tv_eval.core.task import SUBMISSION_FILE, Score, Task
 from tv_eval.core.types import Sample, SampleStatus, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import attach_judge
@@ -133,6 +133,10 @@ def write_results(
     results = attach_judge(build_results(run_record.to_json(), tasks, aggregates), judge_summary)
     document = validate_results(results)
     write_samples(run_dir, current)
+    for name, task in tasks.items():
+        submission = task.submission(current[name], run_record.tasks[name].scoring)
+        if submission is not None:
+            atomic_write_json(run_dir / SUBMISSION_FILE.format(task=name), dict(submission))
     atomic_write_json(run_dir / "results.json", document.to_json())
     atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(document.to_json()))
     return document

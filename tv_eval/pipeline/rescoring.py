@@ -79,7 +79,14 @@ def rescore_run(run_dir: Path, scoring: str | None, tier_map_path: Path | None) 
     records: dict[str, list[ScoredSample]] = {}
     for name, task_run in run_record.tasks.items():
         task = configured_task(name, run_record)
-        task_run.scoring = checked_scoring(task, scoring or task_run.scoring)
+        chosen = checked_scoring(task, scoring or task_run.scoring)
+        if task.request_type is RequestType.LOGLIKELIHOOD and chosen != task_run.scoring:
+            # Its verdicts come from the model's values under the recorded mode's requests.
+            raise RunConfigError(
+                f"task {name} was scored {task_run.scoring}; its {chosen} values need the model: "
+                f"run it again with --scoring {chosen}"
+            )
+        task_run.scoring = chosen
         tasks[name] = task
         kept = set(batch_info.get(name, {}))
         records[name] = [

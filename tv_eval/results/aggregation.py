@@ -24,10 +24,16 @@ MACRO_SUFFIX = "_macro"
 
 
 def status_counts(records: Iterable[ScoredSample]) -> dict[str, int]:
+    """Samples per status; `needs_reference` only where there are some (runs on data with references,
+    nearly all of them, keep the counts they always had)."""
     counts = Counter(record.status.value for record in records)
     return {
         "total": sum(counts.values()),
-        **{status.value: counts.get(status.value, 0) for status in SampleStatus},
+        **{
+            status.value: counts.get(status.value, 0)
+            for status in SampleStatus
+            if status is not SampleStatus.NEEDS_REFERENCE or counts.get(status.value)
+        },
     }
 
 

@@ -55,6 +55,7 @@ class Counts(_Strict):
     failed: NonNegativeInt
     excluded: NonNegativeInt
     judge_failed: NonNegativeInt
+    needs_reference: NonNegativeInt = 0
 
 
 class LanguageResult(_Strict):

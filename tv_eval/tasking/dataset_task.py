@@ -52,6 +52,8 @@ DEFAULT_LIMIT = "default"
 
 class DatasetTask(Task):
     config_path: ClassVar[Path]
+    # Roles of `columns` the data may lack (read with `RowReader.optional_cell`); the others must exist.
+    optional_roles: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self.options: dict[str, Any] = {}
@@ -94,7 +96,8 @@ class DatasetTask(Task):
         return [DataPart(split=str(split)) for split in splits]
 
     def required_columns(self, part: DataPart) -> list[str]:
-        return list(self.config.columns().values())
+        columns = self.config.columns()
+        return [column for role, column in columns.items() if role not in self.optional_roles]
 
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
         """The sample id the data gives a row (repeats get `#2`, ... appended)."""
@@ -226,7 +229,7 @@ class LoglikelihoodTask(DatasetTask):
 
     @abstractmethod
     def score_loglikelihoods(self, sample: Sample, values: Sequence[float], scoring: str) -> Score:
-        """The verdict from the continuations' summed log-likelihoods, in order."""
+        """The verdict from the continuations' values (in their requests' measure), in order."""
 
     def loglikelihood_requests(self, sample: Sample, scoring: str) -> list[Request]:
         prompt = self.prompt(sample, scoring)

@@ -115,6 +115,10 @@ class RowReader:
     def cell(self, role: str) -> Any:
         return self.row[self.columns[role]]
 
+    def optional_cell(self, role: str) -> Any:
+        """The cell of a column the data may lack (the task's `optional_roles`); None where it does."""
+        return self.row.get(self.columns[role])
+
     def text(self, role: str) -> str:
         """The cell as stripped text; an empty or missing cell is ''."""
         return str(self.cell(role) or "").strip()

@@ -101,6 +101,8 @@ def test_store_and_fetch_answers_but_never_errors(tmp_path: Path) -> None:
 class CountingAdapter:
     """Answers with the request's text; counts how often the model was asked."""
 
+    streaming = False
+
     def __init__(self) -> None:
         self.calls = 0
 

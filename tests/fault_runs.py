@@ -54,12 +54,11 @@ class Measurement:
 
 
 def measure_run(
-    data_dir: Path, workdir: Path, *, concurrency: int, latency_s: float, fault_rate: float, seed: int = 0
+    data_dir: Path, workdir: Path, *, concurrency: int, latency_s: float, fault_rate: float
 ) -> Measurement:
     """`tv-eval run --model openai:served` on every row of `data_dir`, against a server that answers
     after `latency_s` and fails `fault_rate` of the requests with a 500."""
     with serve(canned("A"), latency_s=latency_s, fault_rate=fault_rate) as server:
-        server.state.random_faults.seed(seed)
         result = run_cli(
             [
                 "run",

@@ -5,10 +5,11 @@ OpenAI adapter is tested exactly as it talks to vLLM or OpenAI, not through a mo
 come from a `responder` (canned text, a rule, or the tiny model; None is sent as `"content": null`, and
 text goes out as JSON escapes, so a lone surrogate arrives as `\\ud800` as a real server would send
 it). Faults can be queued: each request takes the next fault, if any (HTTP 429 with Retry-After, 500,
-a reply slower than the client's timeout); besides, `fault_rate` answers that share of the other
-requests with a 500, drawn from a seeded generator. A wrong key gets a 401 whose message echoes the
-key, as careless servers do, so tests can check the adapter scrubs it. The state keeps when the first
-request arrived and when each answer left, for throughput measured where the server sees it.
+a reply slower than the client's timeout); besides, `fault_rate` answers that share of all attempts
+with a 500, spread evenly (the 20th, 40th, ... at 5%), so a short run has its share too. A wrong key
+gets a 401 whose message echoes the key, as careless servers do, so tests can check the adapter
+scrubs it. The state keeps when the first request arrived and when each answer left, for
+throughput measured where the server sees it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import random
 import threading
 import time
 from collections import deque
@@ -44,7 +44,6 @@ class ServerState:
     api_key: str | None
     latency_s: float = 0.0
     fault_rate: float = 0.0
-    random_faults: random.Random = field(default_factory=lambda: random.Random(0))
     faults: deque[Fault] = field(default_factory=deque)
     bodies: list[dict[str, Any]] = field(default_factory=list)
     queries: list[str] = field(default_factory=list)
@@ -147,7 +146,7 @@ class _Handler(BaseHTTPRequestHandler):
             if state.first_arrival is None:
                 state.first_arrival = time.perf_counter()
             fault = state.faults.popleft() if state.faults else None
-            if fault is None and state.fault_rate and state.random_faults.random() < state.fault_rate:
+            if fault is None and int(state.attempts * state.fault_rate) > state.injected:
                 fault = Fault(status=500)
                 state.injected += 1
             state.in_flight += 1

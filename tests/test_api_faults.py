@@ -147,22 +147,24 @@ def test_credentials_in_base_urls_are_redacted_from_run_json(tmp_path: Path) -> 
         assert secret not in result.stdout + result.stderr
 
 
-LATENCY_S = 1.0  # large against scheduling noise on a busy machine, and against the retries' backoff
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("concurrency", [8, 64])
-def test_five_percent_500s_cost_little_throughput(concurrency: int, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("concurrency", "latency_s", "rows"),
+    [(8, 0.5, 80), (64, 1.0, 256)],  # latency large against scheduling noise on a busy machine
+)
+def test_five_percent_500s_cost_little_throughput(
+    concurrency: int, latency_s: float, rows: int, tmp_path: Path
+) -> None:
     """Each 500 holds up only its own request (no chunk waits for its slowest retry), and
     --concurrency alone sets how many requests are in flight, whatever the batch size."""
-    data = replicated_alm_bench(tmp_path / "data", rows=4 * concurrency)
-    clean = measure_run(data, tmp_path / "clean", concurrency=concurrency, latency_s=LATENCY_S, fault_rate=0)
+    data = replicated_alm_bench(tmp_path / "data", rows=rows)
+    clean = measure_run(data, tmp_path / "clean", concurrency=concurrency, latency_s=latency_s, fault_rate=0)
     faulty = measure_run(
-        data, tmp_path / "faulty", concurrency=concurrency, latency_s=LATENCY_S, fault_rate=0.05
+        data, tmp_path / "faulty", concurrency=concurrency, latency_s=latency_s, fault_rate=0.05
     )
     for run in (clean, faulty):
         assert run.result.returncode == 0, run.result.stderr
-        assert run.answered == 4 * concurrency
+        assert run.answered == rows
         assert run.max_in_flight == concurrency
-    assert faulty.injected > 0 and faulty.attempts == faulty.answered + faulty.injected
+    assert faulty.injected >= rows // 20 and faulty.attempts == faulty.answered + faulty.injected
     assert faulty.answers_per_second * 1.5 >= clean.answers_per_second, (clean, faulty)

@@ -20,24 +20,33 @@ STEADY_SHARE = 0.9
 
 
 def replicated_alm_bench(folder: Path, rows: int) -> Path:
-    """A --data-dir folder holding the bundled sample's rows, repeated to `rows` rows with fresh IDs."""
+    """A --data-dir folder holding the bundled sample's rows repeated to `rows` rows, each copy with
+    fresh IDs and its questions numbered, so no two rows make the same request (the cache would
+    answer a repeated one)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pq.read_table(SAMPLE_FILE)
-    copies = [
-        table.set_column(
-            table.schema.get_field_index("ID"),
-            "ID",
-            pa.array([f"{value}-copy{copy}" for value in table.column("ID").to_pylist()]),
+    copies = []
+    for copy in range(-(-rows // table.num_rows)):
+        renamed = table
+        for column, suffix in (("ID", f"-copy{copy}"), ("English_Question", f" ({copy})")):
+            renamed = renamed.set_column(
+                table.schema.get_field_index(column),
+                column,
+                pa.array([f"{value}{suffix}" for value in table.column(column).to_pylist()]),
+            )
+        translated = table.column("Translated_Question").to_pylist()
+        copies.append(
+            renamed.set_column(
+                table.schema.get_field_index("Translated_Question"),
+                "Translated_Question",
+                pa.array([f"{value} ({copy})" if value else value for value in translated]),
+            )
         )
-        for copy in range(-(-rows // table.num_rows))
-    ]
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / SAMPLE_FILE.name
-    pq.write_table(
-        pa.concat_tables(copies).slice(0, rows).replace_schema_metadata(table.schema.metadata), target
-    )
+    merged = pa.concat_tables(copies).slice(0, rows).replace_schema_metadata(table.schema.metadata)
+    pq.write_table(merged, folder / SAMPLE_FILE.name)
     return folder
 
 

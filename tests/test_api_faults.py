@@ -168,3 +168,30 @@ def test_five_percent_500s_cost_little_throughput(
         assert run.max_in_flight == concurrency
     assert faulty.injected >= rows // 20 and faulty.attempts == faulty.answered + faulty.injected
     assert faulty.answers_per_second * 1.5 >= clean.answers_per_second, (clean, faulty)
+
+
+def test_a_resumed_run_takes_the_redacted_credentials_again(tmp_path: Path) -> None:
+    secret = "pw-RESUME-CANARY-3"
+    with serve(canned("A")) as server:
+        url = _with_credentials(server, "carol", secret)
+        first = _run(url, tmp_path / "runs", tmp_path / "cache")
+        (run_dir,) = (tmp_path / "runs").iterdir()
+        resume = ["run", "--resume", str(run_dir), "--cache-dir", str(tmp_path / "cache")]
+        without = run_cli(resume, tmp_path / "cache" / "models", extra_env={"OPENAI_BASE_URL": ""})
+        elsewhere = run_cli(
+            [*resume, "--base-url", url.replace("127.0.0.1", "localhost")],
+            tmp_path / "cache" / "models",
+            extra_env={"OPENAI_BASE_URL": ""},
+        )
+        again = run_cli(
+            [*resume, "--base-url", url], tmp_path / "cache" / "models", extra_env={"OPENAI_BASE_URL": ""}
+        )
+    assert first.returncode == 0, first.stderr
+    assert without.returncode == 2 and "give the URL again with --resume" in " ".join(without.stderr.split())
+    assert elsewhere.returncode == 2 and "is not the server the run used" in " ".join(
+        elsewhere.stderr.split()
+    )
+    assert again.returncode == 0, again.stderr
+    assert _files_holding(secret, tmp_path) == []
+    for result in (without, elsewhere, again):
+        assert "Traceback" not in result.stderr and secret not in result.stdout + result.stderr

@@ -2,10 +2,14 @@
 
 It speaks the real protocol over real HTTP (POST /v1/chat/completions, bearer key, JSON usage), so the
 OpenAI adapter is tested exactly as it talks to vLLM or OpenAI, not through a mocked client. Answers
-come from a `responder` (canned text, a rule, or the tiny model), and faults can be queued: each
-request takes the next fault, if any (HTTP 429 with Retry-After, 500, a reply slower than the client's
-timeout). A wrong key gets a 401 whose message echoes the key, as careless servers do, so tests can
-check the adapter scrubs it.
+come from a `responder` (canned text, a rule, or the tiny model; None is sent as `"content": null`, and
+text goes out as JSON escapes, so a lone surrogate arrives as `\\ud800` as a real server would send
+it). Faults can be queued: each request takes the next fault, if any (HTTP 429 with Retry-After, 500,
+a reply slower than the client's timeout); besides, `fault_rate` answers that share of all attempts
+with a 500, spread evenly (the 20th, 40th, ... at 5%), so a short run has its share too. A wrong key
+gets a 401 whose message echoes the key, as careless servers do, so tests can check the adapter
+scrubs it. The state keeps when the first request arrived and when each answer left, for
+throughput measured where the server sees it.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Responder = Callable[[list[dict[str, Any]], dict[str, Any]], str]
+Responder = Callable[[list[dict[str, Any]], dict[str, Any]], str | None]
 
 
 @dataclass(frozen=True)
@@ -39,15 +43,21 @@ class ServerState:
     responder: Responder
     api_key: str | None
     latency_s: float = 0.0
+    fault_rate: float = 0.0
     faults: deque[Fault] = field(default_factory=deque)
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
     attempts: int = 0
+    answered: int = 0
+    injected: int = 0
+    first_arrival: float | None = None
+    answer_times: list[float] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def canned(text: str) -> Responder:
+def canned(text: str | None) -> Responder:
     return lambda messages, body: text
 
 
@@ -133,7 +143,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(length) or b"{}")
         with state.lock:
             state.attempts += 1
+            if state.first_arrival is None:
+                state.first_arrival = time.perf_counter()
             fault = state.faults.popleft() if state.faults else None
+            if fault is None and int(state.attempts * state.fault_rate) > state.injected:
+                fault = Fault(status=500)
+                state.injected += 1
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
         try:
@@ -143,7 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
                 state.in_flight -= 1
 
     def _serve(self, state: ServerState, body: dict[str, Any], fault: Fault | None) -> None:
-        if self.path.rstrip("/") != "/v1/chat/completions":
+        route, _, query = self.path.partition("?")
+        with state.lock:
+            state.queries.append(query)
+        if route.rstrip("/") != "/v1/chat/completions":
             self._reply(404, {"error": {"message": f"no route {self.path}"}})
             return
         if state.api_key is not None:
@@ -163,6 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
             state.bodies.append(body)
         text = state.responder(body["messages"], body)
         prompt_tokens = len(message_text(body["messages"]).split()) + 85 * len(image_parts(body))
+        completion_tokens = len(text.split()) if text else 0
         self._reply(
             200,
             {
@@ -175,11 +194,14 @@ class _Handler(BaseHTTPRequestHandler):
                 ],
                 "usage": {
                     "prompt_tokens": prompt_tokens,
-                    "completion_tokens": len(text.split()),
-                    "total_tokens": prompt_tokens + len(text.split()),
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
                 },
             },
         )
+        with state.lock:
+            state.answered += 1
+            state.answer_times.append(time.perf_counter())
 
 
 class _Server(ThreadingHTTPServer):
@@ -200,13 +222,23 @@ class RunningServer:
         with self.state.lock:
             self.state.faults.extend(faults)
 
+    def answers_per_second(self, share: float = 1.0) -> float:
+        """The first `share` of the answers sent, over the time from the first request's arrival to the
+        last of them: below 1, the steady rate, without the tail of the last requests' retries."""
+        with self.state.lock:
+            times, start = sorted(self.state.answer_times), self.state.first_arrival
+        count = int(len(times) * share)
+        if start is None or count == 0:
+            return 0.0
+        return count / max(times[count - 1] - start, 1e-9)
+
 
 @contextmanager
 def serve(
-    responder: Responder, api_key: str | None = None, latency_s: float = 0.0
+    responder: Responder, api_key: str | None = None, latency_s: float = 0.0, fault_rate: float = 0.0
 ) -> Iterator[RunningServer]:
     """Run the server in a background thread for the duration of the block."""
-    state = ServerState(responder=responder, api_key=api_key, latency_s=latency_s)
+    state = ServerState(responder=responder, api_key=api_key, latency_s=latency_s, fault_rate=fault_rate)
     server = _Server(state)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

@@ -101,6 +101,8 @@ def test_store_and_fetch_answers_but_never_errors(tmp_path: Path) -> None:
 class CountingAdapter:
     """Answers with the request's text; counts how often the model was asked."""
 
+    streaming = False
+
     def __init__(self) -> None:
         self.calls = 0
 
@@ -185,3 +187,31 @@ def test_judge_cache_round_trips_an_answer(tmp_path: Path) -> None:
     cache.put("k", "tiny_random:tiny-random", CachedAnswer("yes", 3, 1))
     assert (cache.get("k"), cache.get("other"), len(cache)) == (CachedAnswer("yes", 3, 1), None, 1)
     cache.close()
+
+
+def test_empty_answers_are_never_stored_nor_served(tmp_path: Path) -> None:
+    """An empty row an older tv-eval stored is a miss, and an old file gains the replaced-count column."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY, model TEXT NOT NULL, identity TEXT NOT NULL,"
+            " text TEXT NOT NULL, prompt_tokens INTEGER, completion_tokens INTEGER, created REAL NOT NULL,"
+            " writes INTEGER NOT NULL DEFAULT 1)"
+        )
+        connection.executemany(
+            "INSERT INTO responses (key, model, identity, text, created) VALUES (?, 'm', '{}', ?, 0)",
+            [("empty", ""), ("blank", " \n"), ("kept", "an answer")],
+        )
+    cache = ResponseCache(path)
+    assert set(cache.get_many(["empty", "blank", "kept"])) == {"kept"}
+    cache.put_many(
+        IDENTITY,
+        [("new-empty", Response("q", "")), ("cleaned", Response("q", "a\ufffd", replaced_code_points=1))],
+    )
+    found = cache.get_many(["new-empty", "cleaned"])
+    assert set(found) == {"cleaned"} and found["cleaned"].replaced_code_points == 1
+    assert (
+        ResponseCache(path).get_many(["cleaned"])["cleaned"].replaced_code_points == 1
+    )  # reopened: no second upgrade

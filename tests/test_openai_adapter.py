@@ -227,3 +227,60 @@ def test_retry_after_forms() -> None:
     assert _retry_after_seconds("soon") is None
     date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
     assert 25 <= _retry_after_seconds(date) <= 31  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("content", [None, "", " \n"], ids=["null", "empty", "blank"])
+def test_an_empty_completion_is_an_error(key_env: None, content: str | None) -> None:
+    with serve(canned(content), api_key=KEY) as server:
+        (response,) = adapter_for(server.base_url).generate([text_request("r", "hi")])
+        assert server.state.attempts == 1  # an empty answer is not retried within the run
+    assert response.error == "empty completion from the server (finish_reason: stop)"
+    assert response.text == ""
+
+
+def test_a_lone_surrogate_is_replaced_and_counted(key_env: None) -> None:
+    with serve(canned("caf\udce9 \ud83d"), api_key=KEY) as server:
+        (response,) = adapter_for(server.base_url).generate([text_request("r", "hi")])
+    assert (response.text, response.replaced_code_points, response.error) == ("caf\ufffd \ufffd", 2, None)
+    response.text.encode("utf-8")  # no longer raises
+
+
+def test_a_backing_off_request_gives_its_slot_to_the_next(key_env: None) -> None:
+    """One request waits out a 2 s Retry-After; meanwhile the other 19 use both slots (10 rounds of
+    0.2 s, done when it is). Holding its slot, they would have one slot for those 2 s: 3.2 s in all."""
+    with serve(canned("ok"), api_key=KEY, latency_s=0.2) as server:
+        server.inject(Fault(status=503, retry_after="2"))
+        started = time.perf_counter()
+        responses = adapter_for(server.base_url, max_concurrency=2).generate(
+            [text_request(f"r{i}", "q") for i in range(20)]
+        )
+        elapsed = time.perf_counter() - started
+        assert server.state.max_in_flight == 2
+    assert all(r.text == "ok" for r in responses)
+    assert 2.2 <= elapsed < 2.8
+
+
+def test_concurrency_does_not_follow_the_batch_size(key_env: None) -> None:
+    with serve(canned("ok"), api_key=KEY, latency_s=0.05) as server:
+        settings = AdapterSettings(model_id="m", batch_size=2, options={"base_url": server.base_url, **FAST})
+        OpenAIAdapter(settings).generate([text_request(f"r{i}", "q") for i in range(16)])
+        assert server.state.max_in_flight == 8  # the default concurrency, not the batch size
+
+
+def test_base_url_credentials_are_sent_but_never_shown(key_env: None) -> None:
+    secret = "tok-URL-CANARY-19"
+    with serve(canned("ok")) as server:  # user info goes as basic auth, in place of the bearer key
+        url = server.base_url.replace("http://", f"http://user:{secret}@") + f"?api_key={secret}"
+        adapter = adapter_for(url)
+        (response,) = adapter.generate([text_request("r", "hi")])
+        assert server.state.queries == [f"api_key={secret}"]
+    assert response.text == "ok"
+    assert secret not in repr(vars(adapter)) + repr(adapter.identity)
+    assert adapter._secrets.scrub(f"bad token {secret} for user x") == "bad token [REDACTED] for [REDACTED] x"
+
+
+def test_a_resumed_run_whose_url_was_redacted_says_how_to_go_on(key_env: None) -> None:
+    with pytest.raises(ModelLoadError, match=r"give the URL again with --resume"):
+        OpenAIAdapter.preflight(
+            AdapterSettings(model_id="m", options={"base_url": "http://REDACTED@127.0.0.1:9/v1"})
+        )

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
         VideoInput,
         VideoPart,
     )
+    from tv_eval.core.urls import REDACTED, is_redacted, redact_url, url_secrets
     from tv_eval.data.hub import dataset_file, image_bytes, load_split
     from tv_eval.data.images import ImageTooLargeError, decode_image, max_image_pixels, needed_side
     from tv_eval.data.languages import (
@@ -149,6 +150,10 @@ _SOURCES: dict[str, str] = {
     "TextPart": "tv_eval.core.types",
     "VideoInput": "tv_eval.core.types",
     "VideoPart": "tv_eval.core.types",
+    "REDACTED": "tv_eval.core.urls",
+    "is_redacted": "tv_eval.core.urls",
+    "redact_url": "tv_eval.core.urls",
+    "url_secrets": "tv_eval.core.urls",
     "dataset_file": "tv_eval.data.hub",
     "image_bytes": "tv_eval.data.hub",
     "load_split": "tv_eval.data.hub",
@@ -227,6 +232,7 @@ __all__ = [
     "METRIC_OPTIONS",
     "OPTION_LETTERS",
     "PROMPT_OPTION",
+    "REDACTED",
     "SHAPES",
     "UNKNOWN_LANGUAGE",
     "AdapterSettings",
@@ -303,6 +309,7 @@ __all__ = [
     "extract_truth",
     "hub_model_is_local_only",
     "image_bytes",
+    "is_redacted",
     "language_from_name",
     "language_info",
     "lave_prompt",
@@ -319,10 +326,12 @@ __all__ = [
     "read_image",
     "read_task_config",
     "read_user_text",
+    "redact_url",
     "resolve_model_revision",
     "segment_metric",
     "shape_image",
     "translation_prompt",
+    "url_secrets",
     "video_input",
     "video_qa_prompt",
     "video_qa_protocol",

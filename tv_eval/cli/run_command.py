@@ -176,8 +176,14 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
     )
 
 
-def resumed_config(run_dir: Path, use_cache: bool, cache_dir: Path | None) -> RunConfig:
-    """The configuration the run recorded, with this invocation's cache settings."""
+def resumed_config(
+    run_dir: Path,
+    use_cache: bool,
+    cache_dir: Path | None,
+    base_urls: tuple[str | None, str | None] = (None, None),
+) -> RunConfig:
+    """The configuration the run recorded, with this invocation's cache settings. `base_urls` (model,
+    judge), given with --resume, put back the credentials that run.json keeps redacted."""
     from pydantic import ValidationError
 
     from tv_eval.results.run_document import RunConfig, read_run_record
@@ -190,9 +196,27 @@ def resumed_config(run_dir: Path, use_cache: bool, cache_dir: Path | None) -> Ru
         fail(f"{run_dir / 'run.json'} cannot be resumed: {error}")
     if recorded is None:
         fail(f"{run_dir / 'run.json'} records no run configuration; it cannot be resumed")
-    return RunConfig.model_validate(
-        {**recorded.model_dump(), "use_cache": use_cache, "cache_dir": cache_dir, "resume_dir": run_dir}
-    )
+    restored = {
+        **recorded.model_dump(),
+        "use_cache": use_cache,
+        "cache_dir": cache_dir,
+        "resume_dir": run_dir,
+    }
+    model_url, judge_url = base_urls
+    if model_url:
+        restored["base_url"] = _same_server(model_url, recorded.base_url, "--base-url")
+    if judge_url and recorded.judge is not None:
+        restored["judge"]["base_url"] = _same_server(judge_url, recorded.judge.base_url, "--judge-base-url")
+    return RunConfig.model_validate(restored)
+
+
+def _same_server(given: str, recorded: str | None, option: str) -> str:
+    """`given`, if it is the recorded URL with its credentials back; a resumed run asks the same server."""
+    from tv_eval.core.urls import redact_url
+
+    if redact_url(given) != redact_url(recorded or ""):
+        fail(f"{option} {redact_url(given)} is not the server the run used ({recorded or 'the default'})")
+    return given
 
 
 def _check_failure_rate(results: ResultsDocument, max_failure_rate: float) -> None:
@@ -273,7 +297,9 @@ def run(
 
     try:
         if resume is not None:
-            config = resumed_config(resume, use_cache=not no_cache, cache_dir=cache_dir)
+            config = resumed_config(
+                resume, use_cache=not no_cache, cache_dir=cache_dir, base_urls=(base_url, judge_base_url)
+            )
         else:
             config = config_from_options(ctx.params)
         tier_map_obj = load_tiers(config.tier_map)

@@ -47,6 +47,11 @@ class ModelAdapter(ABC):
     # Top-level modules the adapter imports when it runs, and the tv-eval extra that installs them.
     required_modules: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str | None] = None
+    # True when `generate` keeps a bounded number of requests under way and reports each response to
+    # `on_batch` as it finishes, however many it is given (API adapters): the pipeline then hands it a
+    # whole task at once, with no barrier between chunks. Batch adapters get windows of the run's
+    # chunk size, so their batches, and what they generate, stay as they were.
+    streaming: ClassVar[bool] = False
 
     def __init__(self, settings: AdapterSettings) -> None:
         self.settings = settings

@@ -37,6 +37,22 @@ class SqliteStore:
         except (OSError, sqlite3.Error) as error:
             raise CacheError(f"cannot open the {label} {path}: {error}") from error
 
+    def ensure_column(self, table: str, column: str, definition: str) -> None:
+        """Add a column that a file made by an older tv-eval lacks. Checked again under the write
+        lock, so two processes opening the same old file add it once."""
+        if column in self._columns(table):
+            return
+        try:
+            with self._connection:
+                self._connection.execute("BEGIN IMMEDIATE")
+                if column not in self._columns(table):
+                    self._connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+        except sqlite3.Error as error:
+            raise CacheError(f"cannot upgrade the {self.label} {self.path}: {error}") from error
+
+    def _columns(self, table: str) -> set[str]:
+        return {row[1] for row in self.query(f"PRAGMA table_info({table})")}
+
     def query(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self._connection.execute(sql, parameters).fetchall()

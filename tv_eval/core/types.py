@@ -7,10 +7,13 @@ previous stage persisted. Nothing here imports torch or datasets.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -151,13 +154,24 @@ def _placeholder(part: ContentPart) -> str:
 
 @dataclass(frozen=True)
 class Response:
-    """An adapter's answer to one request; `error` set means the model produced nothing usable."""
+    """An adapter's answer to one request; `error` set means the model produced nothing usable.
+
+    `replaced_code_points` counts code points of the reply that no UTF-8 file can hold (lone
+    surrogates, which a server's JSON can carry as `\\ud800`) and that were replaced by U+FFFD."""
 
     request_id: str
     text: str
     error: str | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    replaced_code_points: int = 0
+
+    def with_valid_text(self) -> Response:
+        """This response with every lone surrogate in its text replaced by U+FFFD, and counted."""
+        text, count = _LONE_SURROGATE.subn("\ufffd", self.text)
+        if not count:
+            return self
+        return replace(self, text=text, replaced_code_points=self.replaced_code_points + count)
 
 
 class SampleStatus(str, Enum):

@@ -4,7 +4,9 @@ One SQLite file in WAL mode, shared by every run on the machine (several at once
 timeout serialises writers without losing rows). The key is a hash of everything that determines
 a generation: model identity and revision, adapter name and version, dtype, the rendered request
 (text and the content hash of every image) and the generation parameters. Only answers are
-cached, never errors, so a transient failure is retried on the next run.
+cached, never errors and never empty texts (from an API an empty completion is a fault; an empty
+row left by an older tv-eval is ignored), so a transient failure is asked again on the next run. An
+answer whose invalid code points were replaced keeps their count, so a rerun's record says so too.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ CREATE TABLE IF NOT EXISTS responses (
     prompt_tokens INTEGER,
     completion_tokens INTEGER,
     created REAL NOT NULL,
-    writes INTEGER NOT NULL DEFAULT 1
+    writes INTEGER NOT NULL DEFAULT 1,
+    replaced_code_points INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS responses_model ON responses(model);
 """
@@ -92,15 +95,24 @@ class ResponseCache:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._store = SqliteStore(path, _SCHEMA, label="response cache")
+        self._store.ensure_column("responses", "replaced_code_points", "INTEGER NOT NULL DEFAULT 0")
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
         rows = self._store.query_in(
-            "SELECT key, text, prompt_tokens, completion_tokens FROM responses WHERE key IN ({placeholders})",
+            "SELECT key, text, prompt_tokens, completion_tokens, replaced_code_points"
+            " FROM responses WHERE key IN ({placeholders})",
             keys,
         )
         return {
-            key: Response(request_id="", text=text, prompt_tokens=prompt, completion_tokens=completion)
-            for key, text, prompt, completion in rows
+            key: Response(
+                request_id="",
+                text=text,
+                prompt_tokens=prompt,
+                completion_tokens=completion,
+                replaced_code_points=replaced,
+            )
+            for key, text, prompt, completion, replaced in rows
+            if text.strip()
         }
 
     def put_many(self, identity: ModelIdentity, entries: Iterable[tuple[str, Response]]) -> None:
@@ -114,16 +126,17 @@ class ResponseCache:
                 response.prompt_tokens,
                 response.completion_tokens,
                 time.time(),
+                response.replaced_code_points,
             )
             for key, response in entries
-            if response.error is None
+            if response.error is None and response.text.strip()
         ]
         if rows:
             self._store.write(
-                "INSERT INTO responses"
-                " (key, model, identity, text, prompt_tokens, completion_tokens, created)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(key) DO UPDATE SET text=excluded.text, writes=responses.writes + 1",
+                "INSERT INTO responses (key, model, identity, text, prompt_tokens, completion_tokens,"
+                " created, replaced_code_points) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET text=excluded.text,"
+                " replaced_code_points=excluded.replaced_code_points, writes=responses.writes + 1",
                 rows,
             )
 

@@ -1,15 +1,19 @@
-"""The chunk loop every task goes through: its samples in chunks, each chunk's records persisted before
-the next starts, so an interrupted run loses at most one chunk. What a chunk asks of the model follows
-the task's request type: generated answers, or log-likelihoods of continuations (loglikelihood.py).
+"""Every task goes through here: each sample's record goes to samples.jsonl the moment its answer
+is known (background_writer.py), so an interrupted run loses nothing it finished. Generated answers stream: a
+streaming (API) adapter has the whole task under way at once, so a slow retry holds up only its
+own sample; a batch adapter works through windows of the chunk size. Log-likelihood tasks go chunk
+by chunk (loglikelihood.py), all of a chunk's continuations in one adapter call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tv_eval.core.task import RequestType, ScoringMode, Task
 from tv_eval.core.types import Request, Response, Sample, ScoredSample
+from tv_eval.pipeline.background_writer import BackgroundWriter
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.loglikelihood import score_loglikelihood_chunk
 from tv_eval.pipeline.records import score_sample, split_for_model
@@ -19,32 +23,48 @@ if TYPE_CHECKING:
     from tv_eval.pipeline.preparation import PreparedTask
     from tv_eval.pipeline.runner import ProgressHandle
 
-ChunkScorer = Callable[[Task, Sequence[Sample], ScoringMode, CachedGeneration], list[ScoredSample]]
+REPLACED_CODE_POINTS = "replaced_code_points"
 
 
-def score_generated_chunk(
-    task: Task, chunk: Sequence[Sample], scoring: ScoringMode, generation: CachedGeneration
+def stream_generated(
+    task: Task,
+    samples: Sequence[Sample],
+    scoring: ScoringMode,
+    generation: CachedGeneration,
+    writer: SamplesAppender,
+    window: int,
+    progress: ProgressHandle,
 ) -> list[ScoredSample]:
-    """One generated answer per sample, scored by the task."""
-    requests = [task.build_request(sample, scoring) for sample in chunk]
-    responses = generation.generate(requests)
-    return [
-        _generated_record(task, sample, scoring, request, response)
-        for sample, request, response in zip(chunk, requests, responses, strict=True)
-    ]
+    """Each sample scored and written as its answer arrives; the records come back in sample order."""
+    requests = [task.build_request(sample, scoring) for sample in samples]
+    finished: dict[int, ScoredSample] = {}
+    background = BackgroundWriter(writer)
+
+    def on_responses(positions: Sequence[int], responses: Sequence[Response]) -> None:
+        batch = [
+            _generated_record(task, samples[position], scoring, requests[position], response)
+            for position, response in zip(positions, responses, strict=True)
+        ]
+        background.write(batch)
+        finished.update(zip(positions, batch, strict=True))
+        progress.advance(len(batch))
+
+    try:
+        generation.stream(requests, on_responses, window)
+    finally:
+        background.close()
+    return [finished[position] for position in range(len(samples))]
 
 
 def _generated_record(
     task: Task, sample: Sample, scoring: ScoringMode, request: Request, response: Response
 ) -> ScoredSample:
+    """The task's verdict on the answer; a reply that had code points replaced says how many."""
     prediction = response.text if response.error is None else None
-    return score_sample(task, sample, scoring, request.prompt_text, prediction, response.error)
-
-
-CHUNK_SCORERS: Mapping[RequestType, ChunkScorer] = {
-    RequestType.GENERATE: score_generated_chunk,
-    RequestType.LOGLIKELIHOOD: score_loglikelihood_chunk,
-}
+    record = score_sample(task, sample, scoring, request.prompt_text, prediction, response.error)
+    if not response.replaced_code_points:
+        return record
+    return replace(record, details={**record.details, REPLACED_CODE_POINTS: response.replaced_code_points})
 
 
 def _chunks(items: Sequence[Sample], size: int) -> Iterator[Sequence[Sample]]:
@@ -59,15 +79,17 @@ def evaluate_task(
     chunk_size: int,
     progress: ProgressHandle,
 ) -> list[ScoredSample]:
-    """The task's records: those settled without the model first, then chunk by chunk."""
+    """The task's records: those settled without the model first, then the model's, in sample order."""
     task, scoring = prepared.task, prepared.scoring
-    score_chunk = CHUNK_SCORERS[task.request_type]
     runnable, records = split_for_model(task, prepared.samples, scoring)
     writer.write(records)
-    for chunk in _chunks(runnable, chunk_size):
-        chunk_records = score_chunk(task, chunk, scoring, generation)
-        writer.write(chunk_records)
-        records.extend(chunk_records)
-        progress.advance(len(chunk))
+    if task.request_type is RequestType.GENERATE:
+        records.extend(stream_generated(task, runnable, scoring, generation, writer, chunk_size, progress))
+    else:
+        for chunk in _chunks(runnable, chunk_size):
+            chunk_records = score_loglikelihood_chunk(task, chunk, scoring, generation)
+            writer.write(chunk_records)
+            records.extend(chunk_records)
+            progress.advance(len(chunk))
     progress.close()
     return records

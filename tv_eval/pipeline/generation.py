@@ -1,7 +1,8 @@
 """Serving requests from the response cache and sending only the misses to the model.
 
 The model is loaded on the first miss, not before: resuming a run whose generations are all
-cached, or re-running a finished one, never loads the model at all.
+cached, or re-running a finished one, never loads the model at all. Every answer is in the cache
+before anyone else sees it, with the code points no UTF-8 file can hold already replaced.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from tv_eval.core.adapter import ModelAdapter
+from tv_eval.core.adapter import BatchCallback, ModelAdapter
 from tv_eval.core.types import ModelIdentity, Request, Response
 from tv_eval.pipeline.cache import ResponseCache, request_key
 
@@ -32,29 +33,59 @@ class CachedGeneration:
         return self._adapter
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
+        """One response per request, in order, once all are known."""
+        responses: dict[int, Response] = {}
+        self.stream(requests, lambda positions, batch: responses.update(zip(positions, batch, strict=True)))
+        return [responses[position] for position in range(len(requests))]
+
+    def stream(
+        self, requests: Sequence[Request], on_responses: BatchCallback, window: int | None = None
+    ) -> None:
+        """Every response reaches `on_responses` (with its position in `requests`) as soon as it is
+        known: the cached ones at once, the others as the adapter finishes them. A streaming adapter
+        gets all misses in one call; a batch adapter gets them `window` at a time (default: all)."""
         keys = [request_key(self.identity, request) for request in requests]
         cached = self.cache.get_many(keys) if self.cache is not None else {}
-        responses: list[Response | None] = [
-            replace(cached[key], request_id=request.request_id) if key in cached else None
-            for key, request in zip(keys, requests, strict=True)
-        ]
-        missing = [index for index, response in enumerate(responses) if response is None]
-        self.from_cache += len(requests) - len(missing)
-        if missing:
-            if self._adapter is None:
-                self._adapter = self._load_adapter()
+        hits = [position for position, key in enumerate(keys) if key in cached]
+        if hits:
+            on_responses(hits, [replace(cached[keys[p]], request_id=requests[p].request_id) for p in hits])
+        self.from_cache += len(hits)
+        missing = [position for position, key in enumerate(keys) if key not in cached]
+        if not missing:
+            return
+        if self._adapter is None:
+            self._adapter = self._load_adapter()
+        size = len(missing) if self._adapter.streaming or not window else window
+        for start in range(0, len(missing), size):
+            self._generate_part(self._adapter, requests, keys, missing[start : start + size], on_responses)
 
-            def persist(positions: Sequence[int], batch: Sequence[Response]) -> None:
-                if self.cache is not None:
-                    self.cache.put_many(
-                        self.identity, [(keys[missing[p]], r) for p, r in zip(positions, batch, strict=True)]
-                    )
+    def _generate_part(
+        self,
+        adapter: ModelAdapter,
+        requests: Sequence[Request],
+        keys: Sequence[str],
+        part: Sequence[int],
+        on_responses: BatchCallback,
+    ) -> None:
+        """One adapter call; each batch is cached, then passed on. Responses the adapter returned
+        without reporting them to its callback are passed on when the call returns."""
+        delivered: set[int] = set()
 
-            generated = self._adapter.generate([requests[index] for index in missing], on_batch=persist)
-            for index, response in zip(missing, generated, strict=True):
-                responses[index] = response
-            self.generated += len(missing)
-        return [response for response in responses if response is not None]
+        def deliver(positions: Sequence[int], batch: Sequence[Response]) -> None:
+            indices = [part[position] for position in positions]
+            valid = [response.with_valid_text() for response in batch]
+            if self.cache is not None:
+                self.cache.put_many(
+                    self.identity, [(keys[i], r) for i, r in zip(indices, valid, strict=True)]
+                )
+            delivered.update(positions)
+            on_responses(indices, valid)
+
+        generated = adapter.generate([requests[index] for index in part], on_batch=deliver)
+        unreported = [position for position in range(len(part)) if position not in delivered]
+        if unreported:
+            deliver(unreported, [generated[position] for position in unreported])
+        self.generated += len(part)
 
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
         """Log-likelihoods, cached like generations (the key includes the continuation); a value the

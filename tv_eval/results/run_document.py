@@ -7,14 +7,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PlainSerializer
 
 from tv_eval.core.io import read_json
+from tv_eval.core.urls import redact_url
 from tv_eval.results.document import DatasetRecord
 
 RUN_FILE = "run.json"
+
+# A server address as given (the adapter needs its credentials), written with them redacted.
+ServerUrl = Annotated[
+    str | None, PlainSerializer(lambda url: redact_url(url) if url else url, when_used="json")
+]
 
 
 class JudgeOptions(BaseModel):
@@ -23,7 +29,7 @@ class JudgeOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     model: str
-    base_url: str | None = None
+    base_url: ServerUrl = None
     api_key_file: Path | None = None
     prices: Path | None = None
     cache: Path | None = None
@@ -54,7 +60,7 @@ class RunConfig(BaseModel):
     use_sample: bool = False
     data_dir: Path | None = None
     trust_remote_code: bool = False
-    base_url: str | None = None
+    base_url: ServerUrl = None
     api_key_file: Path | None = None
     concurrency: int | None = Field(default=None, ge=1)
     video_frames: int | None = Field(default=None, ge=1)

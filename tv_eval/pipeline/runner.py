@@ -127,8 +127,8 @@ def _generate_all(
     options: tuple[int, bool],
     progress_factory: ProgressFactory,
 ) -> _Generated:
-    """Every task's records, in the task's sample order: those finished before a resume, then the
-    rest, generated now. `options`: the chunk size, and whether failed generations are asked again."""
+    """Every task's records, in a fresh run's order: those finished before a resume and those
+    generated now. `options`: the chunk size, and whether failed generations are asked again."""
     chunk_size, retry_failed = options
     try:
         finished = load_finished_records(run_dir)
@@ -152,8 +152,16 @@ def _generate_all(
             )
             generated = evaluate_task(todo, generation, writer, chunk_size, progress_factory(name, total))
             by_id = done | {record.sample_id: record for record in generated}
-            all_records[name] = [by_id[s.sample_id] for s in item.samples]
+            all_records[name] = [by_id[s.sample_id] for s in _fresh_run_order(item)]
     return _Generated(records=all_records, retried=retried)
+
+
+def _fresh_run_order(item: PreparedTask) -> list[Sample]:
+    """The order an uninterrupted run writes records in (those settled without the model first, as
+    evaluate_task does), so a resumed run aggregates, and bootstraps, exactly as a fresh one."""
+    settled = [s for s in item.samples if s.load_error or not item.task.needs_model(s, item.scoring)]
+    settled_ids = {s.sample_id for s in settled}
+    return settled + [s for s in item.samples if s.sample_id not in settled_ids]
 
 
 def _batch_score_and_judge(

@@ -195,6 +195,8 @@ def test_openai_model_and_judge_over_http(model_server: str, tv_eval_cache: Path
                 judge.base_url,
                 "--judge-cache",
                 str(tmp_path / "j.sqlite"),
+                "--max-failure-rate",
+                "1",
             ],
             tv_eval_cache,
             extra_env={"OPENAI_API_KEY": KEY},

@@ -22,19 +22,27 @@ def _formats(value: str, allowed: tuple[str, ...]) -> list[str]:
 
 
 def _load_runs(paths: list[Path]) -> list:
+    """The finished runs among `paths`; each leftover run directory skipped is noted on stderr."""
+    from rich.markup import escape
+
     from tv_eval.results.run_loading import RunLoadError, load_runs
 
     try:
-        return load_runs(paths)
+        loaded = load_runs(paths)
     except RunLoadError as error:
         fail(str(error))
+    for note in loaded.skipped:
+        stderr.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    if not loaded.runs:
+        fail(f"no finished run directory in {', '.join(str(path) for path in paths)}")
+    return loaded.runs
 
 
 def _load_single_run(path: Path) -> object:
-    """A run directory, or a folder holding exactly one (e.g. a fresh `--output-dir`)."""
+    """A run directory, or a folder holding exactly one finished run (e.g. a fresh `--output-dir`)."""
     runs = _load_runs([path])
     if len(runs) != 1:
-        fail(f"{path} holds {len(runs)} run directories; name one of them")
+        fail(f"{path} holds {len(runs)} finished run directories; name one of them")
     return runs[0]
 
 
@@ -56,9 +64,19 @@ def _pivot(value: str) -> str:
         fail(f"--pivot: {error}")
 
 
-def _report_written(paths: list[Path], warnings: list[str]) -> None:
+def _write_board(board: object, output: Path, formats: list[str], **options: object) -> None:
+    """The board's files under `output` (one commit), then what was written."""
     from rich.markup import escape
 
+    from tv_eval.report.files import OutputBusy, write_leaderboard
+
+    try:
+        written = write_leaderboard(board, output, formats, **options)
+    except OutputBusy as error:
+        fail(str(error))
+    except OSError as error:
+        fail(f"cannot write to {output}: {error.strerror or error}")
+    warnings, paths = written.warnings, written.paths
     for warning in warnings:
         stderr.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for path in paths:
@@ -96,10 +114,7 @@ def leaderboard(
     for table in board.tables:
         print_table(table, stdout)
     if output is not None:
-        from tv_eval.report.files import write_leaderboard
-
-        written = write_leaderboard(board, output, chosen)
-        _report_written(written.paths, written.warnings)
+        _write_board(board, output, chosen)
 
 
 @app.command()
@@ -147,10 +162,7 @@ def transfer(
         for comparison in comparisons:
             stdout.print(comparison.summary(), highlight=False, markup=False)
     if output is not None:
-        from tv_eval.report.files import write_leaderboard
-
-        written = write_leaderboard(board, output, chosen, name="transfer", tables=tables)
-        _report_written(written.paths, written.warnings)
+        _write_board(board, output, chosen, name="transfer", tables=tables)
 
 
 MaxDropOption = Annotated[

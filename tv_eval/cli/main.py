@@ -43,20 +43,27 @@ def score(
     judge_cache: JudgeCacheOption = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:N] (for a local judge).")] = "auto",
     concurrency: Annotated[int | None, typer.Option(min=1, help="Judge requests in flight at once.")] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Score a damaged samples.jsonl's readable records (the damaged file is kept beside them).",
+        ),
+    ] = False,
 ) -> None:
     """Re-score saved predictions (another scoring mode or tier map) and/or judge them, then rewrite
     the run's results. The evaluated model is never loaded."""
-    from tv_eval.pipeline.judge_stage import SavedRunError, judge_config, judge_saved_run
+    from tv_eval.pipeline.judge_stage import judge_config, judge_saved_run
     from tv_eval.pipeline.rescoring import rescore_run
 
     options = judge_options(judge, judge_base_url, judge_api_key_file, judge_prices, judge_cache, concurrency)
     try:
         results = None
         if scoring is not None or tier_map is not None or options is None:
-            results = rescore_run(run_dir, scoring, tier_map)
+            results = rescore_run(run_dir, scoring, tier_map, repair=repair)
         if options is not None:
-            results = judge_saved_run(run_dir, judge_config(options, device, 0)).results
-    except (*config_errors(), SavedRunError) as error:
+            results = judge_saved_run(run_dir, judge_config(options, device, 0), repair=repair).results
+    except config_errors() as error:
         fail(str(error))
     show_results(results)
     stdout.print(f"run directory: {run_dir}")
@@ -94,17 +101,20 @@ def report(
 ) -> None:
     """Re-render the tables of a finished run from its results.json."""
     from tv_eval.core.io import read_json
+    from tv_eval.core.staged_files import committed_path
     from tv_eval.results.document import ResultsSchemaError, validate_results
 
-    path = run_dir / "results.json"
+    path = committed_path(run_dir, "results.json")
     if not path.is_file():
         fail(f"{run_dir} has no results.json (is it a finished run directory?)")
     try:
         results = validate_results(read_json(path))
     except ResultsSchemaError as error:
-        fail(f"{path}: {error}")
+        fail(f"{run_dir / 'results.json'}: {error}")
     except ValueError as error:
-        fail(f"{path} is not valid JSON: {error}")
+        fail(f"{run_dir / 'results.json'} is not valid JSON: {error}")
+    except OSError as error:
+        fail(f"cannot read {run_dir / 'results.json'}: {error.strerror or error}")
     show_results(results)
 
 

@@ -69,7 +69,16 @@ ResumeOption = Annotated[
 FailureRateOption = Annotated[
     float,
     typer.Option(
-        min=0.0, max=1.0, help="Exit 1 (after writing results) when a larger share of samples failed."
+        min=0.0,
+        max=1.0,
+        help="Exit 1 (after writing results) when a larger share of samples failed (judge failures count).",
+    ),
+]
+KeepFailedOption = Annotated[
+    bool,
+    typer.Option(
+        "--keep-failed",
+        help="On --resume, keep samples whose generation failed (API errors) instead of asking again.",
     ),
 ]
 BaseUrlOption = Annotated[
@@ -177,31 +186,27 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
 
 
 def resumed_config(
-    run_dir: Path,
-    use_cache: bool,
-    cache_dir: Path | None,
-    base_urls: tuple[str | None, str | None] = (None, None),
+    run_dir: Path, invocation: Mapping[str, Any], base_urls: tuple[str | None, str | None] = (None, None)
 ) -> RunConfig:
-    """The configuration the run recorded, with this invocation's cache settings. `base_urls` (model,
-    judge), given with --resume, put back the credentials that run.json keeps redacted."""
+    """The configuration the run recorded, with this invocation's settings (cache, retries). `base_urls`
+    (model, judge), given with --resume, put back the credentials that run.json keeps redacted."""
     from pydantic import ValidationError
 
-    from tv_eval.results.run_document import RunConfig, read_run_record
+    from tv_eval.core.io import read_json
+    from tv_eval.core.staged_files import committed_path
+    from tv_eval.results.run_document import RunConfig, RunRecord, validation_summary
 
     if not (run_dir / "run.json").is_file():
         fail(f"{run_dir} is not a run directory (no run.json)")
     try:
-        recorded = read_run_record(run_dir).config
-    except (ValueError, ValidationError) as error:
+        recorded = RunRecord.model_validate(read_json(committed_path(run_dir, "run.json"))).config
+    except ValidationError as error:
+        fail(f"{run_dir / 'run.json'} cannot be resumed: {validation_summary(error)}")
+    except (OSError, ValueError) as error:
         fail(f"{run_dir / 'run.json'} cannot be resumed: {error}")
     if recorded is None:
         fail(f"{run_dir / 'run.json'} records no run configuration; it cannot be resumed")
-    restored = {
-        **recorded.model_dump(),
-        "use_cache": use_cache,
-        "cache_dir": cache_dir,
-        "resume_dir": run_dir,
-    }
+    restored = {**recorded.model_dump(), **invocation, "resume_dir": run_dir}
     model_url, judge_url = base_urls
     if model_url:
         restored["base_url"] = _same_server(model_url, recorded.base_url, "--base-url")
@@ -220,12 +225,15 @@ def _same_server(given: str, recorded: str | None, option: str) -> str:
 
 
 def _check_failure_rate(results: ResultsDocument, max_failure_rate: float) -> None:
-    failed = sum(task.counts.failed for task in results.tasks.values())
+    """Samples that failed, in generation, scoring or the judge, against --max-failure-rate."""
+    judge_failed = sum(task.counts.judge_failed for task in results.tasks.values())
+    failed = sum(task.counts.failed for task in results.tasks.values()) + judge_failed
     total = sum(task.counts.total for task in results.tasks.values())
     if total and failed / total > max_failure_rate:
+        in_judge = f", {judge_failed} of them in the judge" if judge_failed else ""
         fail(
-            f"{failed} of {total} samples failed ({failed / total:.1%}), more than --max-failure-rate "
-            f"{max_failure_rate:.1%}; see the 'error' field in samples.jsonl",
+            f"{failed} of {total} samples failed ({failed / total:.1%}{in_judge}), more than "
+            f"--max-failure-rate {max_failure_rate:.1%}; see the 'error' field in samples.jsonl",
             code=1,
         )
 
@@ -250,8 +258,10 @@ def execute(config: RunConfig, tier_map: TierMap) -> None:
             code=1,
         )
     show_results(outcome.results)
+    retried = f", {outcome.retried} failed samples asked again" if outcome.retried else ""
     stdout.print(
-        f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache)"
+        f"run directory: {outcome.run_dir}  ({outcome.generated} generated, {outcome.from_cache} from cache"
+        f"{retried})"
     )
     exit_if_headline_failed(outcome.results)
     _check_failure_rate(outcome.results, config.max_failure_rate)
@@ -279,6 +289,7 @@ def run(
     cache_dir: CacheDirOption = None,
     resume: ResumeOption = None,
     max_failure_rate: FailureRateOption = 0.0,
+    keep_failed: KeepFailedOption = False,
     base_url: BaseUrlOption = None,
     api_key_file: KeyFileOption = None,
     concurrency: ConcurrencyOption = None,
@@ -295,16 +306,17 @@ def run(
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from pydantic import ValidationError
 
+    from tv_eval.results.run_document import validation_summary
+
     try:
         if resume is not None:
-            config = resumed_config(
-                resume, use_cache=not no_cache, cache_dir=cache_dir, base_urls=(base_url, judge_base_url)
-            )
+            invocation = {"use_cache": not no_cache, "cache_dir": cache_dir, "retry_failed": not keep_failed}
+            config = resumed_config(resume, invocation, base_urls=(base_url, judge_base_url))
         else:
             config = config_from_options(ctx.params)
         tier_map_obj = load_tiers(config.tier_map)
     except config_errors() as error:
         fail(str(error))
     except ValidationError as error:
-        fail(f"invalid run configuration: {error}")
+        fail(f"invalid run configuration: {validation_summary(error)}")
     execute(config, tier_map_obj)

@@ -12,23 +12,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from tv_eval.core import registry
-from tv_eval.core.io import atomic_write_json
+from tv_eval.core.staged_files import StagedFiles
 from tv_eval.core.task import DataSource, Task
-from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, joshi_tier_map, load_tier_map
 from tv_eval.judge.judging import JudgeConfig, TaskToJudge, run_judge_stage
 from tv_eval.pipeline.records import write_results
 from tv_eval.pipeline.run_directory import now
+from tv_eval.pipeline.saved_run import open_saved_run
 from tv_eval.results.document import ResultsDocument
-from tv_eval.results.run_document import RUN_FILE, JudgeOptions, RunRecord, api_options, read_run_record
-from tv_eval.results.samples_file import SAMPLES_FILE, read_samples, records_by_task
-
-
-class SavedRunError(ValueError):
-    """A run directory that cannot be judged (missing or unreadable files); exit code 2."""
+from tv_eval.results.run_document import RUN_FILE, JudgeOptions, RunRecord, api_options
+from tv_eval.results.samples_file import records_by_task
 
 
 @dataclass(frozen=True)
@@ -63,40 +57,36 @@ def configured_task(name: str, run_record: RunRecord) -> Task:
     return task
 
 
-def _read_saved_run(run_dir: Path) -> tuple[RunRecord, list[ScoredSample]]:
-    if not (run_dir / RUN_FILE).is_file() or not (run_dir / SAMPLES_FILE).is_file():
-        raise SavedRunError(f"{run_dir} has no run.json and samples.jsonl (is it a run directory?)")
-    try:
-        return read_run_record(run_dir), list(read_samples(run_dir / SAMPLES_FILE))
-    except (ValueError, KeyError, ValidationError) as error:
-        raise SavedRunError(f"{run_dir} holds unreadable run files: {error}") from error
-
-
-def judge_saved_run(run_dir: Path, judge: JudgeConfig) -> JudgedRun:
+def judge_saved_run(run_dir: Path, judge: JudgeConfig, repair: bool = False) -> JudgedRun:
     """Judge a finished run's saved predictions and rewrite its outputs; the model is never loaded."""
-    run_record, saved = _read_saved_run(run_dir)
-    started = time.perf_counter()
-    tasks = {name: configured_task(name, run_record) for name in run_record.tasks}
-    records = records_by_task(saved, tasks)
-    items = [
-        TaskToJudge(
-            task=task, scoring=run_record.tasks[name].scoring, samples=[r.to_sample() for r in records[name]]
-        )
-        for name, task in tasks.items()
-    ]
-    judged, summary = run_judge_stage(judge, items, records)
-    results = write_results(
-        run_dir, run_record, tasks, judged, recorded_tier_map(run_record), judge_summary=summary
-    )
-    run_record.judge = summary
-    run_record.history = [
-        *run_record.history,
-        {
-            "stage": "judge",
-            "judge": judge.model,
-            "finished": now(),
-            "seconds": round(time.perf_counter() - started, 3),
-        },
-    ]
-    atomic_write_json(run_dir / RUN_FILE, run_record.to_json())
+    with open_saved_run(run_dir, repair) as saved:
+        run_record = saved.record
+        started = time.perf_counter()
+        tasks = {name: configured_task(name, run_record) for name in run_record.tasks}
+        records = records_by_task(saved.records, tasks)
+        items = [
+            TaskToJudge(
+                task=task,
+                scoring=run_record.tasks[name].scoring,
+                samples=[r.to_sample() for r in records[name]],
+            )
+            for name, task in tasks.items()
+        ]
+        judged, summary = run_judge_stage(judge, items, records)
+        with StagedFiles(run_dir) as staged:
+            saved.stage_repair(staged)
+            results = write_results(
+                staged, run_record, tasks, judged, recorded_tier_map(run_record), judge_summary=summary
+            )
+            run_record.judge = summary
+            run_record.history = [
+                *run_record.history,
+                {
+                    "stage": "judge",
+                    "judge": judge.model,
+                    "finished": now(),
+                    "seconds": round(time.perf_counter() - started, 3),
+                },
+            ]
+            staged.write_json(RUN_FILE, run_record.to_json())
     return JudgedRun(run_dir=run_dir, results=results)

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from tv_eval.core.io import atomic_write_json, atomic_write_text
+from tv_eval.core.staged_files import StagedFiles
 from tv_eval.core.task import SUBMISSION_FILE, Score, Task
 from tv_eval.core.types import Sample, SampleStatus, ScoredSample
 from tv_eval.data.tiers import TierMap
@@ -18,7 +17,7 @@ from tv_eval.judge.judging import attach_judge
 from tv_eval.report.console import leaderboard_markdown
 from tv_eval.results.aggregation import aggregate_task
 from tv_eval.results.document import ResultsDocument, build_results, validate_results
-from tv_eval.results.run_document import RunRecord
+from tv_eval.results.run_document import RESULTS_FILE, RunRecord
 from tv_eval.results.samples_file import write_samples
 
 
@@ -100,7 +99,7 @@ def with_current_tiers(records: Sequence[ScoredSample], tier_map: TierMap) -> li
 
 
 def write_results(
-    run_dir: Path,
+    staged: StagedFiles,
     run_record: RunRecord,
     tasks: Mapping[str, Task],
     records: Mapping[str, Sequence[ScoredSample]],
@@ -108,8 +107,9 @@ def write_results(
     judge_summary: Mapping[str, Any] | None = None,
     metric_info: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ResultsDocument:
-    """Re-tier, aggregate and validate; then write samples.jsonl, results.json and leaderboard.md,
-    each atomically. Every stage that changes records or their grouping ends here.
+    """Re-tier, aggregate and validate; then stage samples.jsonl, results.json and leaderboard.md.
+    Every stage that changes records or their grouping ends here; the caller stages run.json beside
+    them and commits, so all four change together or not at all.
 
     `metric_info` carries what batch scorers (COMET) reported about themselves, per task."""
     current = {name: with_current_tiers(records[name], tier_map) for name in tasks}
@@ -132,11 +132,11 @@ def write_results(
             aggregates[name]["metric_info"] = info
     results = attach_judge(build_results(run_record.to_json(), tasks, aggregates), judge_summary)
     document = validate_results(results)
-    write_samples(run_dir, current)
+    write_samples(staged, current)
     for name, task in tasks.items():
         submission = task.submission(current[name], run_record.tasks[name].scoring)
         if submission is not None:
-            atomic_write_json(run_dir / SUBMISSION_FILE.format(task=name), dict(submission))
-    atomic_write_json(run_dir / "results.json", document.to_json())
-    atomic_write_text(run_dir / "leaderboard.md", leaderboard_markdown(document.to_json()))
+            staged.write_json(SUBMISSION_FILE.format(task=name), dict(submission))
+    staged.write_json(RESULTS_FILE, document.to_json())
+    staged.write_text("leaderboard.md", leaderboard_markdown(document.to_json()))
     return document

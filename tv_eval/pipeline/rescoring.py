@@ -1,6 +1,7 @@
 """`tv-eval score RUN_DIR`: re-score saved predictions under another scoring mode or tier map.
 
-Uses only the run directory: each samples.jsonl record carries what its task's scorer needs, so
+Uses only the run directory (locked while `score` writes it; a damaged samples.jsonl is refused
+unless `--repair`, see saved_run.py): each samples.jsonl record carries what its task's scorer needs, so
 neither the model nor the dataset is loaded. Tiers are looked up again in the tier map (the new
 one, else the one the run was aggregated under) and the stored per-sample tiers rewritten.
 """
@@ -11,9 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from tv_eval.core.io import atomic_write_json, read_json
+from tv_eval.core.io import read_json
+from tv_eval.core.staged_files import StagedFiles
 from tv_eval.core.task import RequestType, Task
 from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.tiers import load_tier_map
@@ -21,9 +21,9 @@ from tv_eval.pipeline.judge_stage import configured_task, recorded_tier_map
 from tv_eval.pipeline.preparation import RunConfigError, checked_scoring
 from tv_eval.pipeline.records import score_sample, write_results
 from tv_eval.pipeline.run_directory import now
-from tv_eval.results.document import ResultsDocument, validate_results
-from tv_eval.results.run_document import RUN_FILE, RunRecord, read_run_record
-from tv_eval.results.samples_file import SAMPLES_FILE, load_finished_records
+from tv_eval.pipeline.saved_run import SavedRun, SavedRunError, open_saved_run
+from tv_eval.results.document import ResultsDocument, ResultsSchemaError, validate_results
+from tv_eval.results.run_document import RESULTS_FILE, RUN_FILE
 
 
 def rescore_record(task: Task, record: ScoredSample, scoring: str, kept_metrics: set[str]) -> ScoredSample:
@@ -43,23 +43,18 @@ def rescore_record(task: Task, record: ScoredSample, scoring: str, kept_metrics:
     return rescored
 
 
-def _finished_run(run_dir: Path) -> RunRecord:
-    if not (run_dir / RUN_FILE).is_file() or not (run_dir / SAMPLES_FILE).is_file():
-        raise RunConfigError(f"{run_dir} is not a run directory (needs run.json and samples.jsonl)")
-    try:
-        run_record = read_run_record(run_dir)
-    except (ValueError, ValidationError) as error:
-        raise RunConfigError(f"{run_dir / RUN_FILE} is not a run record: {error}") from error
-    if run_record.status != "complete":
-        raise RunConfigError(f"run {run_dir} is {run_record.status}; finish it with --resume first")
-    return run_record
-
-
-def _batch_metric_info(run_dir: Path) -> dict[str, dict[str, Any]]:
-    """What batch scorers (COMET) reported per task in the previous results: their scores are kept."""
-    if not (run_dir / "results.json").is_file():
+def _batch_metric_info(run_dir: Path, repair: bool) -> dict[str, dict[str, Any]]:
+    """What batch scorers (COMET) reported per task in the previous results: their scores are kept.
+    An unreadable results.json stops `score` unless it is repairing (then those scores are dropped)."""
+    path = run_dir / RESULTS_FILE
+    if not path.is_file():
         return {}
-    previous = validate_results(read_json(run_dir / "results.json"))
+    try:
+        previous = validate_results(read_json(path))
+    except (ResultsSchemaError, ValueError) as error:
+        if repair:
+            return {}
+        raise SavedRunError(f"{path} is unreadable ({error}); `score --repair` rebuilds it") from error
     return {
         name: {
             metric: info.model_dump(mode="json", exclude_unset=True)
@@ -70,15 +65,14 @@ def _batch_metric_info(run_dir: Path) -> dict[str, dict[str, Any]]:
     }
 
 
-def rescore_run(run_dir: Path, scoring: str | None, tier_map_path: Path | None) -> ResultsDocument:
-    """Re-score and re-aggregate under `tier_map_path`, else the map the run was aggregated under."""
-    run_record = _finished_run(run_dir)
-    batch_info = _batch_metric_info(run_dir)
-    finished = load_finished_records(run_dir)
+def _rescored(
+    saved: SavedRun, scoring: str | None, kept: dict[str, Any]
+) -> tuple[dict[str, Task], dict[str, list[ScoredSample]]]:
+    """Each task configured as the run recorded, and its records under its (new) scoring mode."""
     tasks: dict[str, Task] = {}
     records: dict[str, list[ScoredSample]] = {}
-    for name, task_run in run_record.tasks.items():
-        task = configured_task(name, run_record)
+    for name, task_run in saved.record.tasks.items():
+        task = configured_task(name, saved.record)
         chosen = checked_scoring(task, scoring or task_run.scoring)
         if task.request_type is RequestType.LOGLIKELIHOOD and chosen != task_run.scoring:
             # Its verdicts come from the model's values under the recorded mode's requests.
@@ -88,19 +82,42 @@ def rescore_run(run_dir: Path, scoring: str | None, tier_map_path: Path | None) 
             )
         task_run.scoring = chosen
         tasks[name] = task
-        kept = set(batch_info.get(name, {}))
         records[name] = [
-            rescore_record(task, record, task_run.scoring, kept)
-            for (task_name, _), record in finished.items()
-            if task_name == name
+            rescore_record(task, record, task_run.scoring, set(kept.get(name, {})))
+            for record in saved.records
+            if record.task == name
         ]
-    if tier_map_path is not None and run_record.config is not None:
-        run_record.config = run_record.config.model_copy(update={"tier_map": tier_map_path.resolve()})
-    tier_map = load_tier_map(tier_map_path) if tier_map_path is not None else recorded_tier_map(run_record)
-    run_record.tier_map = tier_map.name
-    run_record.rescored = [*run_record.rescored, now()]
-    results = write_results(
-        run_dir, run_record, tasks, records, tier_map, judge_summary=run_record.judge, metric_info=batch_info
-    )
-    atomic_write_json(run_dir / RUN_FILE, run_record.to_json())
+    return tasks, records
+
+
+def rescore_run(
+    run_dir: Path, scoring: str | None, tier_map_path: Path | None, repair: bool = False
+) -> ResultsDocument:
+    """Re-score and re-aggregate under `tier_map_path`, else the map the run was aggregated under.
+    samples.jsonl, results.json, leaderboard.md and run.json change in one commit."""
+    with open_saved_run(run_dir, repair) as saved:
+        run_record = saved.record
+        if run_record.status != "complete":
+            raise SavedRunError(f"run {run_dir} is {run_record.status}; finish it with --resume first")
+        batch_info = _batch_metric_info(run_dir, repair)
+        tasks, records = _rescored(saved, scoring, batch_info)
+        if tier_map_path is not None and run_record.config is not None:
+            run_record.config = run_record.config.model_copy(update={"tier_map": tier_map_path.resolve()})
+        tier_map = (
+            load_tier_map(tier_map_path) if tier_map_path is not None else recorded_tier_map(run_record)
+        )
+        run_record.tier_map = tier_map.name
+        run_record.rescored = [*run_record.rescored, now()]
+        with StagedFiles(run_dir) as staged:
+            saved.stage_repair(staged)
+            results = write_results(
+                staged,
+                run_record,
+                tasks,
+                records,
+                tier_map,
+                judge_summary=run_record.judge,
+                metric_info=batch_info,
+            )
+            staged.write_json(RUN_FILE, run_record.to_json())
     return results

@@ -1,14 +1,19 @@
-"""The run directory and its run.json: created (or reopened on --resume) before generation starts."""
+"""The run directory and its run.json: created (or reopened on --resume) before generation starts,
+and locked while a process writes it."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tv_eval.core.cache_root import cache_root
+from tv_eval.core.folder_lock import FolderBusy, FolderLock
 from tv_eval.core.registry import ModelSpec
+from tv_eval.core.staged_files import recover
 from tv_eval.core.types import ModelIdentity
 from tv_eval.data.tiers import TierMap
 from tv_eval.pipeline.preparation import PreparedTask, RunConfigError
@@ -32,18 +37,55 @@ def _run_id(model: str) -> str:
     return f"{stamp}_{slug}"
 
 
-def start_run_dir(config: RunConfig, model_name: str) -> Path:
-    """The resumed run's directory, or a new one named after the time and the model."""
-    if config.resume_dir is not None:
-        if not (config.resume_dir / RUN_FILE).is_file():
-            raise RunConfigError(f"{config.resume_dir} is not a run directory (no run.json)")
-        return config.resume_dir
+def _new_run_dir(config: RunConfig, model_name: str) -> Path:
     run_dir = config.output_dir / _run_id(model_name)
     try:
         run_dir.mkdir(parents=True, exist_ok=False)
     except OSError as error:
         raise RunConfigError(f"cannot create run directory {run_dir}: {error.strerror or error}") from error
     return run_dir
+
+
+@contextmanager
+def locked_run_dir(run_dir: Path) -> Iterator[Path]:
+    """Hold the run directory's lock for the block (one writer at a time: a second `--resume` or
+    `score` of the same directory exits 2), after finishing any commit a crash interrupted."""
+    lock = FolderLock(run_dir)
+    try:
+        lock.acquire()
+    except FolderBusy:
+        raise RunConfigError(
+            f"run directory {run_dir} is in use by another tv-eval process (a run, --resume or score "
+            "writing it); wait for that one to finish"
+        ) from None
+    except OSError as error:
+        raise RunConfigError(f"cannot open run directory {run_dir}: {error.strerror or error}") from error
+    try:
+        recover(run_dir)
+        yield run_dir
+    finally:
+        lock.release()
+
+
+@contextmanager
+def open_run_dir(config: RunConfig, model_name: str) -> Iterator[Path]:
+    """The resumed run's directory, or a new one named after the time and the model, locked for the
+    block."""
+    if config.resume_dir is not None:
+        if not (config.resume_dir / RUN_FILE).is_file():
+            raise RunConfigError(f"{config.resume_dir} is not a run directory (no run.json)")
+        with locked_run_dir(config.resume_dir) as run_dir:
+            yield run_dir
+        return
+    with locked_run_dir(_new_run_dir(config, model_name)) as run_dir:
+        yield run_dir
+
+
+def discard_new_run_dir(config: RunConfig, run_dir: Path) -> None:
+    """Remove the directory this run created when the model turned out not to load: it holds nothing
+    the cache does not, and a leftover would only get in the way of `leaderboard` and `compare`."""
+    if config.resume_dir is None:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def _task_run(item: PreparedTask) -> TaskRun:

@@ -4,7 +4,9 @@ Everything that can be wrong with the configuration (task, model, languages, tie
 data, output folder) is checked before the model is loaded, so mistakes cost seconds. Every
 finished chunk is in samples.jsonl and every finished batch in the response cache before the
 next starts, so an interrupted run resumes (`--resume RUN_DIR`, or the same command again)
-without repeating a generation.
+without repeating a generation; samples whose generation failed are asked again on resume (unless
+`retry_failed` is off). The run directory is locked while the run writes it, and the final files
+(samples.jsonl, results.json, leaderboard.md, run.json) change in one commit.
 """
 
 from __future__ import annotations
@@ -16,22 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core import registry
-from tv_eval.core.adapter import AdapterSettings, ModelAdapter
+from tv_eval.core.adapter import AdapterSettings, ModelAdapter, ModelLoadError
 from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import atomic_write_json
-from tv_eval.core.types import ScoredSample
+from tv_eval.core.staged_files import StagedFiles
+from tv_eval.core.types import Sample, SampleStatus, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import TaskToJudge, load_prices, resolve_judge, run_judge_stage
 from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
 from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_config
-from tv_eval.pipeline.preparation import PreparedTask, check_output_dir, prepare_tasks
+from tv_eval.pipeline.preparation import PreparedTask, RunConfigError, check_output_dir, prepare_tasks
 from tv_eval.pipeline.records import write_results
-from tv_eval.pipeline.run_directory import new_run_record, start_run_dir
+from tv_eval.pipeline.run_directory import discard_new_run_dir, new_run_record, open_run_dir
 from tv_eval.results.document import ResultsDocument
 from tv_eval.results.run_document import RUN_FILE, GenerationCounts, RunConfig, RunRecord
-from tv_eval.results.samples_file import SamplesAppender, load_finished_records
+from tv_eval.results.samples_file import SampleRecordError, SamplesAppender, load_finished_records
 from tv_eval.scoring.batch_scoring import apply_batch_scorers
 
 
@@ -49,6 +52,7 @@ class RunOutcome:
     results: ResultsDocument
     generated: int
     from_cache: int
+    retried: int = 0
 
 
 class ProgressHandle:
@@ -99,30 +103,67 @@ def _check_before_loading(config: RunConfig) -> _Model:
     return _Model(spec=spec, adapter_class=adapter_class, settings=settings)
 
 
+def _needs_retry(item: PreparedTask, sample: Sample, record: ScoredSample) -> bool:
+    """A sample that failed in generation (an API error, a value the model could not compute), not on
+    its data: such a failure was never cached, so asking again may succeed."""
+    return (
+        record.status is SampleStatus.FAILED
+        and record.prediction is None
+        and not sample.load_error
+        and item.task.needs_model(sample, item.scoring)
+    )
+
+
+@dataclass(frozen=True)
+class _Generated:
+    records: dict[str, list[ScoredSample]]
+    retried: int
+
+
 def _generate_all(
     prepared: Sequence[PreparedTask],
     run_dir: Path,
     generation: CachedGeneration,
-    chunk_size: int,
+    options: tuple[int, bool],
     progress_factory: ProgressFactory,
-) -> dict[str, list[ScoredSample]]:
-    """Every task's records: those finished before a resume, then the rest, generated now."""
-    finished = load_finished_records(run_dir)
+) -> _Generated:
+    """Every task's records, in a fresh run's order: those finished before a resume and those
+    generated now. `options`: the chunk size, and whether failed generations are asked again."""
+    chunk_size, retry_failed = options
+    try:
+        finished = load_finished_records(run_dir)
+    except SampleRecordError as error:
+        raise RunConfigError(f"cannot resume: {error}") from error
     all_records: dict[str, list[ScoredSample]] = {}
+    retried = 0
     with SamplesAppender(run_dir) as writer:
         for item in prepared:
             name = item.task.name
-            done = [finished[(name, s.sample_id)] for s in item.samples if (name, s.sample_id) in finished]
-            todo = replace(item, samples=[s for s in item.samples if (name, s.sample_id) not in finished])
+            done = {
+                s.sample_id: finished[(name, s.sample_id)]
+                for s in item.samples
+                if (name, s.sample_id) in finished
+                and not (retry_failed and _needs_retry(item, s, finished[(name, s.sample_id)]))
+            }
+            retried += sum(1 for s in item.samples if (name, s.sample_id) in finished) - len(done)
+            todo = replace(item, samples=[s for s in item.samples if s.sample_id not in done])
             total = sum(
                 1
                 for s in todo.samples
                 if not item.task.sample_error(s, item.scoring) and item.task.needs_model(s, item.scoring)
             )
-            all_records[name] = done + evaluate_task(
-                todo, generation, writer, chunk_size, progress_factory(name, total)
-            )
-    return all_records
+            generated = evaluate_task(todo, generation, writer, chunk_size, progress_factory(name, total))
+            by_id = done | {record.sample_id: record for record in generated}
+            all_records[name] = [by_id[s.sample_id] for s in _fresh_run_order(item)]
+    return _Generated(records=all_records, retried=retried)
+
+
+def _fresh_run_order(item: PreparedTask) -> list[Sample]:
+    """The order an uninterrupted run writes records in (those settled without the model first, as
+    evaluate_task does), so a resumed run aggregates, and bootstraps, exactly as a fresh one."""
+    settled = [s for s in item.samples if s.load_error or not item.task.needs_model(s, item.scoring)]
+    settled_ids = {s.sample_id for s in settled}
+    return settled + [s for s in item.samples if s.sample_id not in settled_ids]
 
 
 def _batch_score_and_judge(
@@ -151,40 +192,58 @@ def run(
     identity = model.adapter_class.cache_identity(model.settings)
     prepared = prepare_tasks(config, tier_map, model.spec.options)
     data_loaded = time.perf_counter()
+    with open_run_dir(config, model.spec.name) as run_dir:
+        record = new_run_record(run_dir, config, model.spec, identity, prepared, tier_map)
+        atomic_write_json(run_dir / RUN_FILE, record.to_json())
+        cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
+        generation = CachedGeneration(lambda: model.adapter_class(model.settings), identity, cache)
+        generated = _generate(config, prepared, run_dir, record, generation, progress_factory)
+        generated_at = time.perf_counter()
+        records, metric_info, judge_summary = _batch_score_and_judge(config, prepared, generated.records)
+        if judge_summary is not None:
+            record.judge = judge_summary
+        batch_scored = time.perf_counter()
+        tasks = {item.task.name: item.task for item in prepared}
+        with StagedFiles(run_dir) as staged:
+            results = write_results(
+                staged, record, tasks, records, tier_map, judge_summary=judge_summary, metric_info=metric_info
+            )
+            marks = [started, data_loaded, generated_at, batch_scored, time.perf_counter()]
+            _finish_record(record, generation, marks)
+            staged.write_json(RUN_FILE, record.to_json())
+    return RunOutcome(
+        run_dir=run_dir,
+        results=results,
+        generated=generation.generated,
+        from_cache=generation.from_cache,
+        retried=generated.retried,
+    )
 
-    run_dir = start_run_dir(config, model.spec.name)
-    record = new_run_record(run_dir, config, model.spec, identity, prepared, tier_map)
-    atomic_write_json(run_dir / RUN_FILE, record.to_json())
-    cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
-    generation = CachedGeneration(lambda: model.adapter_class(model.settings), identity, cache)
+
+def _generate(
+    config: RunConfig,
+    prepared: Sequence[PreparedTask],
+    run_dir: Path,
+    record: RunRecord,
+    generation: CachedGeneration,
+    progress_factory: ProgressFactory,
+) -> _Generated:
+    """Generation with the model released afterwards; Ctrl-C leaves a resumable run, a model that
+    does not load leaves no directory behind."""
+    options = (max(32, 4 * (config.batch_size or 8)), config.retry_failed)
     try:
-        records = _generate_all(
-            prepared, run_dir, generation, max(32, 4 * (config.batch_size or 8)), progress_factory
-        )
+        return _generate_all(prepared, run_dir, generation, options, progress_factory)
     except KeyboardInterrupt:
         record.status = "interrupted"
         atomic_write_json(run_dir / RUN_FILE, record.to_json())
         raise RunInterrupted(run_dir) from None
+    except ModelLoadError:
+        discard_new_run_dir(config, run_dir)
+        raise
     finally:
         if generation.adapter is not None:
             record.model = record.model.model_copy(update=vars(generation.adapter.identity))
         generation.close()
-    generated_at = time.perf_counter()
-
-    records, metric_info, judge_summary = _batch_score_and_judge(config, prepared, records)
-    if judge_summary is not None:
-        record.judge = judge_summary
-    batch_scored = time.perf_counter()
-    tasks = {item.task.name: item.task for item in prepared}
-    results = write_results(
-        run_dir, record, tasks, records, tier_map, judge_summary=judge_summary, metric_info=metric_info
-    )
-    done_at = time.perf_counter()
-    _finish_record(record, generation, [started, data_loaded, generated_at, batch_scored, done_at])
-    atomic_write_json(run_dir / RUN_FILE, record.to_json())
-    return RunOutcome(
-        run_dir=run_dir, results=results, generated=generation.generated, from_cache=generation.from_cache
-    )
 
 
 def _finish_record(record: RunRecord, generation: CachedGeneration, marks: Sequence[float]) -> None:

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tv_eval.analysis.leaderboard import Leaderboard
-from tv_eval.core.io import atomic_write_text
+from tv_eval.core.folder_lock import FolderBusy, FolderLock
+from tv_eval.core.staged_files import StagedFiles
 from tv_eval.report.console import TIER_CITATION
 from tv_eval.report.tables import ReportTable, table_markdown, tables_csv
 
@@ -52,6 +53,10 @@ def _json_text(data: object) -> str:
     return json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+class OutputBusy(Exception):
+    """Another process is writing the same output folder."""
+
+
 def write_leaderboard(
     board: Leaderboard,
     output: Path,
@@ -60,22 +65,38 @@ def write_leaderboard(
     name: str = "leaderboard",
     tables: Sequence[ReportTable] | None = None,
 ) -> WriteOutcome:
-    """Write `name.<format>` files (and `plots/*.png`) under `output`."""
+    """Write `name.<format>` files (and `plots/*.png`) under `output`, all in one commit: a process
+    killed while rendering leaves the previous set untouched, never new tables beside an old page."""
+    output.mkdir(parents=True, exist_ok=True)
+    try:
+        with FolderLock(output), StagedFiles(output) as staged:
+            return _stage_leaderboard(staged, board, formats, name, tables)
+    except FolderBusy:
+        raise OutputBusy(f"{output} is being written by another tv-eval process; try again") from None
+
+
+def _stage_leaderboard(
+    staged: StagedFiles,
+    board: Leaderboard,
+    formats: Sequence[str],
+    name: str,
+    tables: Sequence[ReportTable] | None,
+) -> WriteOutcome:
     outcome = WriteOutcome()
     selected = list(board.tables if tables is None else tables)
 
-    def write(path: Path, text: str) -> None:
-        atomic_write_text(path, text)
-        outcome.paths.append(path)
+    def write(file_name: str, text: str) -> None:
+        staged.write_text(file_name, text)
+        outcome.paths.append(staged.folder / file_name)
 
     if "md" in formats:
-        write(output / f"{name}.md", board_markdown(board, selected, title=f"tv-eval {name}"))
+        write(f"{name}.md", board_markdown(board, selected, title=f"tv-eval {name}"))
     if "csv" in formats:
-        write(output / f"{name}.csv", tables_csv(selected))
+        write(f"{name}.csv", tables_csv(selected))
     if "json" in formats:
         data = board.to_json()
         data["tables"] = [table for table in data["tables"] if table["key"] in {t.key for t in selected}]
-        write(output / f"{name}.json", _json_text(data))
+        write(f"{name}.json", _json_text(data))
     plots = None
     plots_message = None
     if "png" in formats or "html" in formats:
@@ -88,14 +109,12 @@ def write_leaderboard(
             outcome.warnings.append(plots_message)
     if plots is not None and "png" in formats:
         for file_name, data in plots.items():
-            path = output / "plots" / file_name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            outcome.paths.append(path)
+            staged.write_bytes(f"plots/{file_name}", data)
+            outcome.paths.append(staged.folder / "plots" / file_name)
     if "html" in formats:
         from tv_eval.report.html import render_html
 
-        write(output / f"{name}.html", render_html(board, plots, plots_message))
+        write(f"{name}.html", render_html(board, plots, plots_message))
     return outcome
 
 

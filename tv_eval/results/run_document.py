@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PlainSerializer, ValidationError
 
 from tv_eval.core.io import read_json
 from tv_eval.core.urls import redact_url
 from tv_eval.results.document import DatasetRecord
 
 RUN_FILE = "run.json"
+RESULTS_FILE = "results.json"
 
 # A server address as given (the adapter needs its credentials), written with them redacted.
 ServerUrl = Annotated[
@@ -39,8 +40,9 @@ class JudgeOptions(BaseModel):
 class RunConfig(BaseModel):
     """One `tv-eval run`. `tiers` are resolved tier labels; `tier_map` is the user map's file, if any.
 
-    `resume_dir`, `use_cache` and `cache_dir` belong to one invocation, not to the run: they are
-    never restored from run.json.
+    `resume_dir`, `retry_failed`, `use_cache` and `cache_dir` belong to one invocation, not to the
+    run: they are never restored from run.json. `retry_failed`: on resume, ask the model again for
+    samples whose generation failed (API errors), rather than keeping their failures.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -72,6 +74,7 @@ class RunConfig(BaseModel):
     use_cache: bool = Field(default=True, exclude=True)
     cache_dir: Path | None = Field(default=None, exclude=True)
     resume_dir: Path | None = Field(default=None, exclude=True)
+    retry_failed: bool = Field(default=True, exclude=True)
 
     @property
     def adapter_options(self) -> dict[str, Any]:
@@ -142,6 +145,7 @@ class RunRecord(BaseModel):
     generation: GenerationCounts | None = None
     timings: dict[str, float] | None = None
     rescored: list[str] = Field(default_factory=list)
+    repaired: list[dict[str, Any]] = Field(default_factory=list)
     history: list[dict[str, Any]] = Field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -149,6 +153,16 @@ class RunRecord(BaseModel):
         if self.config is not None:
             document["config"] = self.config.model_dump(mode="json")
         return document
+
+
+def validation_summary(error: ValidationError) -> str:
+    """A pydantic error in one line: where the first problem is, what it is, how many more there are."""
+    problems = error.errors()
+    if not problems:
+        return str(error).splitlines()[0]
+    where = ".".join(str(part) for part in problems[0]["loc"]) or "the document"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{where}: {problems[0]['msg']}{more}"
 
 
 def read_run_record(run_dir: Path) -> RunRecord:

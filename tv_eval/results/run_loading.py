@@ -2,6 +2,8 @@
 
 Leaderboards, the transfer view and the regression gate all start from what `tv-eval run`
 persisted, never from a live model, so any of them can be recomputed later from the files alone.
+Files are read as last committed (core/staged_files.py), so a writer killed mid-commit never shows
+a reader results.json of one version beside samples.jsonl of another.
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ from typing import Any
 from pydantic import ValidationError
 
 from tv_eval.core.io import read_json
+from tv_eval.core.staged_files import committed_path
 from tv_eval.core.types import ScoredSample
 from tv_eval.results.document import ResultsDocument, ResultsSchemaError, validate_results
-from tv_eval.results.run_document import RunRecord
-from tv_eval.results.samples_file import SampleRecordError, read_samples
+from tv_eval.results.run_document import RESULTS_FILE, RUN_FILE, RunRecord, validation_summary
+from tv_eval.results.samples_file import SAMPLES_FILE, SampleRecordError, read_samples
 
-RUN_FILES = ("run.json", "results.json", "samples.jsonl")
+RUN_FILES = (RUN_FILE, RESULTS_FILE, SAMPLES_FILE)
 
 
 class RunLoadError(ValueError):
     """A path that is not a usable finished run directory; the CLI turns it into exit code 2."""
+
+
+class RunNotFinished(RunLoadError):
+    """A leftover run directory: its run crashed or still runs."""
 
 
 @dataclass(frozen=True)
@@ -84,32 +91,53 @@ def _read_records(path: Path, tasks: Iterable[str]) -> dict[str, list[ScoredSamp
         raise RunLoadError(str(error)) from error
     except OSError as error:
         raise RunLoadError(f"cannot read {path}: {error.strerror or error}") from error
-    except ValueError as error:
-        raise RunLoadError(f"{path} is not valid JSON lines: {error}") from error
     return {task: records.get(task, []) for task in tasks}
 
 
-def load_run(path: Path) -> RunData:
-    """Load one run directory; every problem is a one-line RunLoadError naming the file."""
+def _not_finished(path: Path, status: object) -> RunNotFinished:
+    return RunNotFinished(
+        f"{path} did not finish (status {status}: still running, or stopped by a crash; "
+        f"`tv-eval run --resume {path}` finishes it)"
+    )
+
+
+def _check_files(path: Path) -> None:
+    """All three files present, or a leftover (run.json saying the run never finished), or an error."""
     if not path.is_dir():
         raise RunLoadError(f"{path} is not a directory")
-    missing = [name for name in RUN_FILES if not (path / name).is_file()]
-    if missing:
-        raise RunLoadError(
-            f"{path} is not a finished run directory (missing {', '.join(missing)}; "
-            "point at a folder that `tv-eval run` wrote)"
-        )
+    missing = [name for name in RUN_FILES if not committed_path(path, name).is_file()]
+    if not missing:
+        return
+    if RUN_FILE not in missing:
+        try:
+            status = read_json(committed_path(path, RUN_FILE)).get("status")
+        except (OSError, ValueError, AttributeError):
+            status = None
+        if status in ("running", "interrupted"):
+            raise _not_finished(path, status)
+    raise RunLoadError(
+        f"{path} is not a finished run directory (missing {', '.join(missing)}; "
+        "point at a folder that `tv-eval run` wrote)"
+    )
+
+
+def load_run(path: Path) -> RunData:
+    """Load one run directory; every problem is a one-line RunLoadError naming the file, and a run
+    that never finished (crashed, or still running) a RunNotFinished."""
+    _check_files(path)
     try:
-        run = RunRecord.model_validate(_read_json_file(path / "run.json"))
+        run = RunRecord.model_validate(_read_json_file(committed_path(path, RUN_FILE)))
     except ValidationError as error:
-        raise RunLoadError(f"{path / 'run.json'} is not a tv-eval run record: {error}") from error
+        raise RunLoadError(
+            f"{path / RUN_FILE} is not a tv-eval run record: {validation_summary(error)}"
+        ) from error
     if run.status != "complete":
-        raise RunLoadError(f"run {path} did not finish (status {run.status!r})")
+        raise _not_finished(path, run.status)
     try:
-        document = validate_results(_read_json_file(path / "results.json"))
+        document = validate_results(_read_json_file(committed_path(path, RESULTS_FILE)))
     except ResultsSchemaError as error:
-        raise RunLoadError(f"{path / 'results.json'} is not a tv-eval results file: {error}") from error
-    records = _read_records(path / "samples.jsonl", document.tasks)
+        raise RunLoadError(f"{path / RESULTS_FILE} is not a tv-eval results file: {error}") from error
+    records = _read_records(committed_path(path, SAMPLES_FILE), document.tasks)
     return RunData(path=path, run=run, document=document, records=records)
 
 
@@ -120,18 +148,35 @@ def expand_run_paths(paths: Sequence[Path]) -> list[Path]:
     """
     expanded: list[Path] = []
     for path in paths:
-        if (path / "run.json").is_file() or not path.is_dir():
+        if (path / RUN_FILE).is_file() or not path.is_dir():
             expanded.append(path)
             continue
-        children = sorted(child for child in path.iterdir() if (child / "run.json").is_file())
+        children = sorted(child for child in path.iterdir() if (child / RUN_FILE).is_file())
         if not children:
             raise RunLoadError(f"{path} is neither a run directory nor a folder of run directories")
         expanded.extend(children)
     return expanded
 
 
-def load_runs(paths: Sequence[Path]) -> list[RunData]:
-    return [load_run(path) for path in expand_run_paths(paths)]
+@dataclass(frozen=True)
+class LoadedRuns:
+    """The finished runs among the paths, and one note per leftover run directory skipped."""
+
+    runs: list[RunData]
+    skipped: list[str]
+
+
+def load_runs(paths: Sequence[Path]) -> LoadedRuns:
+    """Every finished run among `paths`; leftovers (runs that crashed or still run) are skipped with
+    a note, anything else unreadable raises RunLoadError."""
+    runs: list[RunData] = []
+    skipped: list[str] = []
+    for path in expand_run_paths(paths):
+        try:
+            runs.append(load_run(path))
+        except RunNotFinished as leftover:
+            skipped.append(f"skipped {leftover}")
+    return LoadedRuns(runs=runs, skipped=skipped)
 
 
 def model_labels(runs: Sequence[RunData]) -> list[str]:

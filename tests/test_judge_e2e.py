@@ -423,7 +423,9 @@ def test_empty_replies_are_asked_again_and_unreadable_scores_fail(
         assert (record["status"], record["scores"], record["judge_output"]) == ("judge_failed", {}, "-3")
     for record in first["long"]:
         assert (record["status"], record["judge_output"]) == ("judge_failed", None)
-        assert record["error"] == "judge call failed: the judge returned an empty reply"
+        # The OpenAI adapter itself calls an empty completion an error (a local judge's "" gets the
+        # judge stage's own "the judge returned an empty reply"); either way it is never cached.
+        assert record["error"] == "judge call failed: empty completion from the server (finish_reason: stop)"
     assert sorted(rows) == [("-3",)] * 3
 
     assert (second["calls"], second["cache_hits"]) == (3, 3)  # only the empty ones are asked again

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 # `run` registers itself first so it leads --help.
 from tv_eval.cli import run_command
@@ -85,8 +87,8 @@ def list_things(
                 f"default {task.default_scoring})",
                 highlight=False,
             )
-            if task.option_help:
-                stdout.print(f"\toptions: {', '.join(task.option_help)}", highlight=False)
+            for option, meaning in task.option_help.items():
+                stdout.print(f"\t--task-option {name}.{option}=...\t{meaning}", highlight=False, markup=False)
     elif what == "models":
         for alias, spec in sorted(registry.model_aliases().items()):
             stdout.print(f"{alias}\t{spec.model_id}\t[{spec.adapter}]\t{spec.description}", highlight=False)
@@ -126,12 +128,39 @@ from tv_eval.cli import maintenance as cli_maintenance  # noqa: E402
 COMMAND_MODULES = (run_command, cli_compare, cli_maintenance)
 
 
-def main() -> None:
+def _click_exceptions() -> ModuleType:
+    """Recent typer releases run their own copy of click; older ones use click itself."""
     try:
-        app()
-    except KeyboardInterrupt:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def main() -> None:
+    """The console script. A usage error (an unknown option, `--limit -1`) is one line like every
+    other expected failure, not a framed box; help is still shown where it is asked for."""
+    exceptions = _click_exceptions()
+    try:
+        code = app(standalone_mode=False)
+    except exceptions.NoArgsIsHelpError as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except exceptions.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "tv-eval"
+        stderr.print(
+            f"[bold red]error:[/] {escape(error.format_message())} (see `{command} --help`)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(error.exit_code)
+    except exceptions.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except (KeyboardInterrupt, typer.Abort):
         stderr.print("interrupted")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

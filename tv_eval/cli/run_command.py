@@ -37,7 +37,8 @@ DEVICES_HELP = "auto, cpu or cuda[:N]"
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
 ModelOption = Annotated[
-    str | None, typer.Option(help="Model alias (`tv-eval list models`) or hf:<hub-id-or-path>.")
+    str | None,
+    typer.Option(help="Model alias (`tv-eval list models`), hf:<hub-id-or-path> or openai:<model>."),
 ]
 TasksOption = Annotated[str | None, typer.Option(help="Comma-separated task names (`tv-eval list tasks`).")]
 LanguagesOption = Annotated[str | None, typer.Option(help="Only these languages (BCP-47, comma-separated).")]
@@ -51,7 +52,11 @@ DeviceOption = Annotated[str, typer.Option(help=f"{DEVICES_HELP}.")]
 DtypeOption = Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")]
 SeedOption = Annotated[int, typer.Option(help="Seed for sampling and bootstrap intervals.")]
 ScoringOption = Annotated[
-    str | None, typer.Option(help="robust or paper (default: each task's own default).")
+    str | None,
+    typer.Option(
+        help="robust, paper or official, where the task has it (`tv-eval list tasks`; "
+        "default: each task's own)."
+    ),
 ]
 SampleOption = Annotated[bool, typer.Option("--sample", help="Use each task's bundled offline sample.")]
 DataDirOption = Annotated[Path | None, typer.Option(help="Read the dataset from this local folder.")]
@@ -129,8 +134,12 @@ def parse_task_options(values: list[str] | None) -> dict[str, dict[str, str]]:
 
 
 def _check_model_options(options: Mapping[str, Any]) -> tuple[str, ...]:
-    if not options["model"] or not options["tasks"]:
-        fail("--model and --tasks are required (or --resume RUN_DIR)")
+    missing = [name for name in ("model", "tasks") if options[name] is None]
+    if missing:
+        verb = "are" if len(missing) > 1 else "is"
+        fail(f"{' and '.join('--' + name for name in missing)} {verb} required (or --resume RUN_DIR)")
+    if not options["model"].strip():
+        fail("--model is empty: name an alias (`tv-eval list models`), hf:<id-or-path> or openai:<model>")
     device = options["device"]
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         fail(f"--device must be {DEVICES_HELP}, got {device!r}")
@@ -138,7 +147,7 @@ def _check_model_options(options: Mapping[str, Any]) -> tuple[str, ...]:
         fail(f"--dtype must be {', '.join(DTYPES[:-1])} or {DTYPES[-1]}, got {options['dtype']!r}")
     task_names = split_list(options["tasks"])
     if not task_names:
-        fail("--tasks names no task")
+        fail("--tasks names no task: give comma-separated task names (`tv-eval list tasks`)")
     return task_names
 
 

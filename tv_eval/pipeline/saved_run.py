@@ -94,6 +94,6 @@ def read_saved_run(run_dir: Path, repair: bool) -> SavedRun:
 def open_saved_run(run_dir: Path, repair: bool = False) -> Iterator[SavedRun]:
     """The run, locked against other writers for the block."""
     if not (run_dir / RUN_FILE).is_file() or not (run_dir / SAMPLES_FILE).is_file():
-        raise SavedRunError(f"{run_dir} has no run.json and samples.jsonl (is it a run directory?)")
+        raise SavedRunError(f"{run_dir} is not a run directory: it has no run.json and samples.jsonl")
     with locked_run_dir(run_dir):
         yield read_saved_run(run_dir, repair)

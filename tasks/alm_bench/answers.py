@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tv_eval.api import normalize_answer
+from tv_eval.api import ParsedOptions, normalize_answer
 
 # The option words the fork's regex lists, matched case-insensitively; the French one is written
 # with a space before the colon, as the fork has it.
@@ -92,14 +92,7 @@ def authors_ground_truth(text: str) -> str:
     return text.split("（" if "（" in text else "(")[0]
 
 
-@dataclass(frozen=True)
-class McqParse:
-    answer: str
-    options: tuple[str, ...]
-    label: str
-
-
-def robust_mcq(text: str) -> McqParse | str:
+def robust_mcq(text: str) -> ParsedOptions | str:
     """The answer and options of an item, or the reason the item cannot be scored."""
     stripped = text.strip().rstrip(".。").rstrip()
     opening = _final_group_start(stripped)
@@ -118,7 +111,7 @@ def robust_mcq(text: str) -> McqParse | str:
     chosen = _as_option(answer, options)
     if chosen is None:
         return f"multiple-choice answer {answer!r} is not among its options"
-    return McqParse(answer=chosen, options=options, label=label)
+    return ParsedOptions(answer=chosen, options=options, label=label)
 
 
 def _final_group_start(text: str) -> int | None:

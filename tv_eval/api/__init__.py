@@ -77,6 +77,7 @@ if TYPE_CHECKING:
     from tv_eval.scoring.batch_scoring import BatchScorer
     from tv_eval.scoring.choices import (
         OPTION_LETTERS,
+        ParsedOptions,
         TruthWords,
         answer_index,
         extract_choice,
@@ -195,6 +196,7 @@ _SOURCES: dict[str, str] = {
     "extract_truth": "tv_eval.scoring.choices",
     "normalize_answer": "tv_eval.scoring.choices",
     "parse_answer_with_options": "tv_eval.scoring.choices",
+    "ParsedOptions": "tv_eval.scoring.choices",
     "CometScorer": "tv_eval.scoring.comet_scoring",
     "CorpusMetric": "tv_eval.scoring.corpus_metrics",
     "SacrebleuMetric": "tv_eval.scoring.sacrebleu_metrics",
@@ -266,6 +268,7 @@ __all__ = [
     "ModelAdapter",
     "ModelIdentity",
     "ModelLoadError",
+    "ParsedOptions",
     "Request",
     "RequestType",
     "Response",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -70,3 +71,40 @@ def results_document(task_block: dict) -> dict:
             }
         },
     }
+
+
+def records_of(run_dir: Path) -> list[dict]:
+    """The records of a run's samples.jsonl, in file order."""
+    return [json.loads(line) for line in (run_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def only_run(output: Path) -> Path:
+    """The one run directory `tv-eval run --output-dir OUTPUT` created."""
+    (run_dir,) = output.iterdir()
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def unjudged_run(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) -> Path:
+    """A tiny-model ALM-Bench run whose open answers wait for a judge; one per test module, which may
+    judge it in place."""
+    output = tmp_path_factory.mktemp("unjudged")
+    result = run_cli(
+        [
+            "run",
+            "--model",
+            "tiny-random",
+            "--tasks",
+            "alm_bench",
+            "--sample",
+            "--languages",
+            "en,de,sw",
+            "--output-dir",
+            str(output),
+            "--batch-size",
+            "8",
+        ],
+        tv_eval_cache,
+    )
+    assert result.returncode == 0, result.stderr
+    return only_run(output)

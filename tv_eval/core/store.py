@@ -17,6 +17,12 @@ from typing import Any
 _BUSY_TIMEOUT_S = 60.0
 
 
+def is_answer_text(text: str | None) -> bool:
+    """Whether a model's or a judge's text is an answer worth caching: None, empty or blank is not
+    (from an API it is a fault, and caching it would keep a rerun from asking again)."""
+    return text is not None and bool(text.strip())
+
+
 class CacheError(RuntimeError):
     """A cache file cannot be opened or written (permissions, disk full, not a database)."""
 

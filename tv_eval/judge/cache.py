@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core.cache_root import cache_root
-from tv_eval.core.store import SqliteStore
+from tv_eval.core.store import SqliteStore, is_answer_text
 
 CACHE_FILE = "judge_cache.sqlite"
 _SCHEMA = """
@@ -37,11 +37,6 @@ class CachedAnswer:
     text: str
     prompt_tokens: int | None
     completion_tokens: int | None
-
-
-def is_reply(text: str | None) -> bool:
-    """Whether a judge's text is a reply at all: None, empty or whitespace-only is not."""
-    return text is not None and bool(text.strip())
 
 
 def default_judge_cache_path() -> Path:
@@ -70,12 +65,12 @@ class JudgeCache:
         rows = self._store.query(
             "SELECT text, prompt_tokens, completion_tokens FROM judge_answers WHERE key = ?", (key,)
         )
-        if not rows or not is_reply(rows[0][0]):
+        if not rows or not is_answer_text(rows[0][0]):
             return None
         return CachedAnswer(*rows[0])
 
     def put(self, key: str, judge: str, answer: CachedAnswer) -> None:
-        if not is_reply(answer.text):
+        if not is_answer_text(answer.text):
             raise ValueError("a blank judge reply is an error and is never cached")
         self._store.write(
             "INSERT OR REPLACE INTO judge_answers VALUES (?, ?, ?, ?, ?)",

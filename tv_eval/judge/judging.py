@@ -29,6 +29,7 @@ else:  # Python 3.10
 from tv_eval.core import registry
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter
 from tv_eval.core.io import UserFileError, read_user_text
+from tv_eval.core.store import is_answer_text
 from tv_eval.core.task import Task
 from tv_eval.core.types import (
     GenerationParams,
@@ -44,7 +45,6 @@ from tv_eval.judge.cache import (
     CachedAnswer,
     JudgeCache,
     default_judge_cache_path,
-    is_reply,
     judge_cache_key,
 )
 from tv_eval.judge.protocols import JudgePrompt, JudgeProtocol
@@ -315,7 +315,7 @@ class _JudgeClient:
         self.usage.completion_tokens += response.completion_tokens or 0
         if response.error is not None:
             return _Answer(text=None, error=response.error, cached=False)
-        if not is_reply(response.text):
+        if not is_answer_text(response.text):
             return _Answer(text=None, error=EMPTY_REPLY, cached=False)
         if self.cache is not None:
             answer = CachedAnswer(response.text, response.prompt_tokens, response.completion_tokens)

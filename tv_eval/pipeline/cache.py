@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tv_eval.core.store import SqliteStore
+from tv_eval.core.store import SqliteStore, is_answer_text
 from tv_eval.core.types import (
     ContentPart,
     ContinuationMeasure,
@@ -112,7 +112,7 @@ class ResponseCache:
                 replaced_code_points=replaced,
             )
             for key, text, prompt, completion, replaced in rows
-            if text.strip()
+            if is_answer_text(text)
         }
 
     def put_many(self, identity: ModelIdentity, entries: Iterable[tuple[str, Response]]) -> None:
@@ -129,7 +129,7 @@ class ResponseCache:
                 response.replaced_code_points,
             )
             for key, response in entries
-            if response.error is None and response.text.strip()
+            if response.error is None and is_answer_text(response.text)
         ]
         if rows:
             self._store.write(

@@ -121,3 +121,9 @@ def read_user_text(path: Path, what: str) -> str:
     if "\x00" in text:
         raise UserFileError(f"cannot read {what} {path}: not text (it holds NUL bytes)")
     return text
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type where it has none), for one-line reports."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

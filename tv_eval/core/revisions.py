@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tv_eval.core.content_digest import files_digest
+from tv_eval.core.io import first_line
 
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 # Written by transformers' Trainer beside the weights; they do not change what the model says.
@@ -100,13 +101,8 @@ def _ask_hub_online(repo_id: str, revision: str | None, repo_type: str) -> HubAn
             "(a private or gated one needs HF_TOKEN)"
         )
     except Exception as error:
-        return HubAnswer(unreachable=f"the Hugging Face Hub cannot be reached ({_first_line(error)})")
+        return HubAnswer(unreachable=f"the Hugging Face Hub cannot be reached ({first_line(error)})")
     return HubAnswer(commit=str(info.sha) if info.sha else None)
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def resolve_hub_revision(repo_id: str, revision: str | None, repo_type: str = "model") -> str | None:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tv_eval.core.io import first_line
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -107,9 +109,3 @@ def _first_invalid_row(column: pa.ChunkedArray) -> int:
             return offset + low
         offset += len(chunk)
     return offset
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an error's message (its type where it has none), for one-line reports."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tv_eval.core.content_digest import files_digest
+from tv_eval.core.io import first_line
 from tv_eval.core.revisions import resolve_hub_revision
 from tv_eval.core.task import DatasetIdentity, DataSource, TaskConfigError
-from tv_eval.data.data_files import DataFileError, check_local_files, check_text_columns, first_line
+from tv_eval.data.data_files import DataFileError, check_local_files, check_text_columns
 
 if TYPE_CHECKING:
     from datasets import Dataset

@@ -18,8 +18,7 @@ from pathlib import Path
 import langcodes
 import yaml
 
-from tv_eval.core.io import UserFileError, read_user_text
-from tv_eval.data.data_files import first_line
+from tv_eval.core.io import UserFileError, first_line, read_user_text
 from tv_eval.data.languages import UnknownLanguageError, normalize_language
 
 UNKNOWN_TIER = "unknown"

@@ -17,8 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tv_eval.core.io import first_line
 from tv_eval.core.types import ImageInput, ImagePart, Message, Request, TextPart, VideoInput, VideoPart
-from tv_eval.data.data_files import first_line
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -10,15 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TINY_ALM_RUN, run_cli
+from tests.conftest import TINY_ALM_RUN, records_of, run_cli
 
 pytestmark = pytest.mark.slow
 
 TIER_MAP = 'en = "rich"\nde = "rich"\nsw = "scarce"\n'
-
-
-def records_of(run_dir: Path) -> list[dict]:
-    return [json.loads(line) for line in (run_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")

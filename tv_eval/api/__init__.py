@@ -88,6 +88,14 @@ if TYPE_CHECKING:
     )
     from tv_eval.scoring.comet_scoring import CometScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
+    from tv_eval.scoring.exact_match import (
+        contains_match,
+        exact_match,
+        fork_relaxed_match,
+        lowered,
+        mtvqa_form,
+        robust_answer,
+    )
     from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers, corpus_spec
     from tv_eval.scoring.translation import (
         DEFAULT_PROMPT,
@@ -198,6 +206,12 @@ _SOURCES: dict[str, str] = {
     "parse_answer_with_options": "tv_eval.scoring.choices",
     "ParsedOptions": "tv_eval.scoring.choices",
     "CometScorer": "tv_eval.scoring.comet_scoring",
+    "contains_match": "tv_eval.scoring.exact_match",
+    "exact_match": "tv_eval.scoring.exact_match",
+    "fork_relaxed_match": "tv_eval.scoring.exact_match",
+    "lowered": "tv_eval.scoring.exact_match",
+    "mtvqa_form": "tv_eval.scoring.exact_match",
+    "robust_answer": "tv_eval.scoring.exact_match",
     "CorpusMetric": "tv_eval.scoring.corpus_metrics",
     "SacrebleuMetric": "tv_eval.scoring.sacrebleu_metrics",
     "check_tokenizers": "tv_eval.scoring.sacrebleu_metrics",
@@ -304,12 +318,15 @@ __all__ = [
     "choice_score",
     "clean_hypothesis",
     "combined_identity",
+    "contains_match",
     "corpus_spec",
     "dataset_file",
     "decode_image",
+    "exact_match",
     "expand_video_parts",
     "extract_choice",
     "extract_truth",
+    "fork_relaxed_match",
     "hub_model_is_local_only",
     "image_bytes",
     "is_redacted",
@@ -319,7 +336,9 @@ __all__ = [
     "lave_protocol",
     "lettered_options",
     "load_split",
+    "lowered",
     "max_image_pixels",
+    "mtvqa_form",
     "needed_side",
     "normalize_answer",
     "normalize_language",
@@ -331,6 +350,7 @@ __all__ = [
     "read_user_text",
     "redact_url",
     "resolve_model_revision",
+    "robust_answer",
     "segment_metric",
     "shape_image",
     "translation_prompt",

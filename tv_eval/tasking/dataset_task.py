@@ -103,6 +103,11 @@ class DatasetTask(Task):
         """The sample id the data gives a row (repeats get `#2`, ... appended)."""
         return str(row[self.config.columns()["id"]])
 
+    def row_items(self, row: Mapping[str, Any], part: DataPart) -> Sequence[Mapping[str, Any]]:
+        """The items one row holds, each becoming a sample: the row itself, unless a benchmark keeps
+        several questions in one row (MTVQA's `qa_pairs`) and yields one item per question."""
+        return (row,)
+
     def sample_from_row(self, row: RowReader) -> Sample:
         """The benchmark's own part of loading: its columns, checks and sample fields."""
         raise NotImplementedError(f"task {self.name} reads no rows this way (it overrides load)")
@@ -135,8 +140,9 @@ class DatasetTask(Task):
             dataset, identity = self.read_part(part, source)
             identities.append(identity)
             for position, row in enumerate(dataset):
-                sample_id = ids.unique(self.row_id(row, part, position))
-                samples.append(self.sample_from_row(RowReader(context, row, columns, part, sample_id)))
+                for item in self.row_items(row, part):
+                    sample_id = ids.unique(self.row_id(item, part, position))
+                    samples.append(self.sample_from_row(RowReader(context, item, columns, part, sample_id)))
         return LoadedTask(samples=samples, dataset=combined_identity(identities))
 
     # Requests

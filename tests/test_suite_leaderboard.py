@@ -51,9 +51,9 @@ def _overrides(tasks: list[str], suite: str | None) -> dict:
     return overrides
 
 
-def _write(root: Path, name: str, tasks: list[str], suite: str | None, skill: float) -> Path:
+def _write(run_dir: Path, model: str, tasks: list[str], suite: str | None, skill: float) -> Path:
     by_task = {task: _records(task, skill, seed=index) for index, task in enumerate(tasks)}
-    return write_run(root / name, name, by_task, task_overrides=_overrides(tasks, suite))
+    return write_run(run_dir, model, by_task, task_overrides=_overrides(tasks, suite))
 
 
 def _hand_task_means(run_dir: Path) -> dict[str, float]:
@@ -72,11 +72,11 @@ def _hand_task_means(run_dir: Path) -> dict[str, float]:
 def board(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) -> dict:
     root = tmp_path_factory.mktemp("suite-board")
     runs = {
-        "full": _write(root / "runs", "model-full", MEMBERS, SUITE, 0.9),
-        "partial": _write(root / "runs", "model-partial", MEMBERS[:-1], SUITE, 0.8),
+        "full": _write(root / "runs" / "run-full", "model-full", MEMBERS, SUITE, 0.9),
+        "partial": _write(root / "runs" / "run-partial", "model-partial", MEMBERS[:-1], SUITE, 0.8),
         # Every member, but the last one run alone: it must not count towards the suite.
-        "outside": _write(root / "runs", "model-outside", MEMBERS[:-1], SUITE, 0.7),
-        "outside-alone": _write(root / "runs-alone", "model-outside", MEMBERS[-1:], None, 0.7),
+        "outside": _write(root / "runs" / "run-outside", "model-outside", MEMBERS[:-1], SUITE, 0.7),
+        "outside-alone": _write(root / "alone" / "run-alone", "model-outside", MEMBERS[-1:], None, 0.7),
     }
     output = root / "out"
     result = run_cli(
@@ -131,6 +131,8 @@ def test_a_model_lacking_a_task_gets_no_macro_average_and_a_note(board: dict) ->
             f"{SUITE}: {model} lacks {MEMBERS[-1]} (no scored run of them under the suite): no macro average."
         )
         assert note in board["json"]["notes"]
+    overall = [table for table in board["json"]["tables"] if table["key"] == "overall"][0]
+    assert _row(overall, "model-outside")[MEMBERS[-1]]["value"] is not None
     partial = _hand_task_means(board["runs"]["partial"])
     assert _row(table, "model-partial")[MEMBERS[0]]["value"] == pytest.approx(partial[MEMBERS[0]])
 

@@ -131,7 +131,7 @@ def test_a_model_lacking_a_task_gets_no_macro_average_and_a_note(board: dict) ->
             f"{SUITE}: {model} lacks {MEMBERS[-1]} (no scored run of them under the suite): no macro average."
         )
         assert note in board["json"]["notes"]
-    overall = [table for table in board["json"]["tables"] if table["key"] == "overall"][0]
+    overall = next(table for table in board["json"]["tables"] if table["key"] == "overall")
     assert _row(overall, "model-outside")[MEMBERS[-1]]["value"] is not None
     partial = _hand_task_means(board["runs"]["partial"])
     assert _row(table, "model-partial")[MEMBERS[0]]["value"] == pytest.approx(partial[MEMBERS[0]])

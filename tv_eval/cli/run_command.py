@@ -149,7 +149,7 @@ def _check_model_options(options: Mapping[str, Any]) -> tuple[str, ...]:
         fail(f"--dtype must be {', '.join(DTYPES[:-1])} or {DTYPES[-1]}, got {options['dtype']!r}")
     task_names = split_list(options["tasks"])
     if not task_names:
-        fail("--tasks names no task: give comma-separated task or suite names (`tv-eval list tasks`)")
+        fail("--tasks names no task: give comma-separated task names (`tv-eval list tasks`)")
     return task_names
 
 

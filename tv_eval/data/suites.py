@@ -8,6 +8,7 @@ or sharing its name with a task, is an error before anything runs rather than a 
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,8 +116,10 @@ class TaskSelection:
 
 
 def _unknown_names(unknown: Sequence[str], tasks: Collection[str], known: Mapping[str, Suite]) -> SuiteError:
+    close = [match for name in unknown for match in difflib.get_close_matches(name, [*tasks, *known], n=3)]
+    hint = f" (did you mean {', '.join(dict.fromkeys(close))}?)" if close else ""
     return SuiteError(
-        f"unknown task or suite {', '.join(repr(name) for name in unknown)}; "
+        f"unknown task or suite {', '.join(repr(name) for name in unknown)}{hint}; "
         f"tasks: {', '.join(sorted(tasks))}; suites: {', '.join(sorted(known)) or 'none'}"
     )
 

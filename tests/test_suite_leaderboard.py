@@ -77,6 +77,8 @@ def board(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) -> dict
         # Every member, but the last one run alone: it must not count towards the suite.
         "outside": _write(root / "runs" / "run-outside", "model-outside", MEMBERS[:-1], SUITE, 0.7),
         "outside-alone": _write(root / "alone" / "run-alone", "model-outside", MEMBERS[-1:], None, 0.7),
+        # Recorded under the suite by an older definition of it.
+        "older": _write(root / "runs" / "run-older", "model-older", [MEMBERS[0], "retired_task"], SUITE, 0.6),
     }
     output = root / "out"
     result = run_cli(
@@ -167,3 +169,12 @@ def test_suite_option_names_a_suite_the_runs_must_hold(board: dict, tv_eval_cach
     plain = run_cli(["leaderboard", str(alone)], tv_eval_cache)
     assert plain.returncode == 0, plain.stderr
     assert "Suite " not in plain.stdout
+
+
+def test_a_task_recorded_under_the_suite_but_no_longer_a_member_is_left_out_with_a_note(board: dict) -> None:
+    table = _suite_table(board["json"])
+    assert "retired_task" not in table["columns"]
+    row = _row(table, "model-older")
+    assert row["macro average"]["text"] == f"n/a: {len(MEMBERS) - 1} of {len(MEMBERS)} tasks missing"
+    note = f"{SUITE}: runs recorded retired_task under the suite, which no longer lists them; left out"
+    assert f"{note} of its table." in board["json"]["notes"]

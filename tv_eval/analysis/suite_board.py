@@ -40,7 +40,7 @@ def suite_members(held: Mapping[str, list[str]], requested: Sequence[str] | None
     if missing:
         holding = ", ".join(held) or "none"
         raise SuiteError(f"no run holds suite {', '.join(missing)} (suites in these runs: {holding})")
-    defined = suites()
+    defined = suites() if names else {}
     return {name: defined[name].task_names if name in defined else list(held[name]) for name in names}
 
 
@@ -104,10 +104,17 @@ def suite_tables(
     entries: Mapping[tuple[str, str], TaskEntry], models: Sequence[str], requested: Sequence[str] | None
 ) -> tuple[list[ReportTable], dict[str, list[str]], list[str]]:
     """The tables of the suites shown, their members, and the notes."""
-    members = suite_members(held_suites(entries), requested)
+    held = held_suites(entries)
+    members = suite_members(held, requested)
     tables, notes = [], []
     for suite, tasks in members.items():
         table, table_notes = suite_table(suite, tasks, models, entries)
         tables.append(table)
+        extra = [task for task in held[suite] if task not in tasks]
+        if extra:
+            notes.append(
+                f"{suite}: runs recorded {', '.join(extra)} under the suite, which no longer lists them; "
+                "left out of its table."
+            )
         notes += table_notes
     return tables, members, notes

@@ -43,7 +43,7 @@ def test_list_tasks_and_models(tmp_path: Path) -> None:
     [
         (
             ["--model", "tiny-random", "--tasks", "alm_bnch"],
-            "unknown task 'alm_bnch'; did you mean alm_bench",
+            "unknown task or suite 'alm_bnch' (did you mean alm_bench",
         ),
         (["--model", "towervision-99b", "--tasks", "alm_bench"], "unknown model 'towervision-99b'"),
         (["--model", "nope:x", "--tasks", "alm_bench"], "unknown model adapter prefix 'nope'"),

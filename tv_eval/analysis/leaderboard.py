@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tv_eval.analysis.contrasts import Resampling
+from tv_eval.analysis.suite_board import suite_tables
 from tv_eval.analysis.tables import Cell, ReportTable, mark_best, table_json
 from tv_eval.analysis.transfer import (
     ModelComparison,
@@ -59,6 +60,15 @@ class TaskEntry:
         """A value of the primary metric as a cell on the 0-1 scale (BLEU 34.2 -> 0.342)."""
         return Cell.from_metric(metric, self.spec.unit_factor)
 
+    def overall_cell(self) -> Cell:
+        """The primary metric averaged over the task's languages (every language weighs the same)."""
+        return self.cell(self.aggregate["overall"].get(_macro(self.metric)))
+
+    @property
+    def suite(self) -> str | None:
+        """The suite the task ran under, if any."""
+        return self.run.task(self.task).get("suite")
+
 
 @dataclass
 class Leaderboard:
@@ -72,6 +82,7 @@ class Leaderboard:
     comparisons: dict[str, list[ModelComparison]]
     tables: list[ReportTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    suites: dict[str, list[str]] = field(default_factory=dict)
 
     def table(self, key: str) -> ReportTable:
         for table in self.tables:
@@ -86,6 +97,7 @@ class Leaderboard:
             "pivot": self.pivot,
             "tier_map": self.tier_map,
             "notes": self.notes,
+            "suites": self.suites,
             "runs": sorted(
                 {(entry.model, str(entry.run.path), entry.run.run_id) for entry in self.entries.values()}
             ),
@@ -126,9 +138,7 @@ def _overall_table(board: Leaderboard) -> ReportTable:
         cells = []
         for task in board.tasks:
             entry = board.entries.get((model, task))
-            cells.append(
-                entry.cell(entry.aggregate["overall"].get(_macro(entry.metric))) if entry else Cell()
-            )
+            cells.append(entry.overall_cell() if entry else Cell())
         rows.append((model, cells))
     metrics = [next(e.metric for (m, t), e in board.entries.items() if t == task) for task in board.tasks]
     return ReportTable(
@@ -323,8 +333,10 @@ def build_leaderboard(
     confidence: float = 0.95,
     seed: int = 0,
     n_resamples: int = DEFAULT_RESAMPLES,
+    suites: Sequence[str] | None = None,
 ) -> Leaderboard:
-    """All tables and the transfer view; wins are every later model against the first one given."""
+    """All tables and the transfer view; wins are every later model against the first one given.
+    A suite table for each of `suites` (None: each suite the runs hold; SuiteError for one they do not)."""
     runs, copy_notes = _without_copies(runs)
     labels = model_labels(runs)
     models = list(dict.fromkeys(labels))
@@ -351,6 +363,9 @@ def build_leaderboard(
     if any(run.smoke_run for run in runs):
         board.notes.append(SMOKE_NOTE)
     board.tables.append(mark_best(_overall_table(board)))
+    tables, board.suites, suite_notes = suite_tables(entries, models, suites)
+    board.tables += tables
+    board.notes += suite_notes
     resampling = Resampling(confidence=confidence, n_resamples=n_resamples, seed=seed)
     for task in tasks:
         task_entries = [entries[(model, task)] for model in models if (model, task) in entries]

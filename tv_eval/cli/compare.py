@@ -97,16 +97,26 @@ def leaderboard(
     pivot: Annotated[str, typer.Option(help="Pivot language of the transfer view (BCP-47).")] = "en",
     tier_map: Annotated[Path | None, typer.Option(help="TOML/YAML map language -> tier label.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap intervals.")] = 0,
+    suite: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated suites to show (default: every suite the runs were run under)."),
+    ] = None,
 ) -> None:
-    """Merge runs of several models: models x tasks, x tiers, x languages, and cross-lingual transfer."""
+    """Merge runs of several models: models x tasks, x tiers, x languages, and cross-lingual transfer;
+    per suite the runs were run under, models x member tasks with the macro average over tasks."""
     chosen = _formats(formats, LEADERBOARD_FORMATS)
     pivot_code = _pivot(pivot)
     tier_map_obj = _tier_map(tier_map)
     runs = _load_runs(run_dirs)
     from tv_eval.analysis.leaderboard import build_leaderboard
+    from tv_eval.data.suites import SuiteError
     from tv_eval.report.tables import print_table
 
-    board = build_leaderboard(runs, tier_map=tier_map_obj, pivot=pivot_code, seed=seed)
+    suites = None if suite is None else list(split_list(suite))
+    try:
+        board = build_leaderboard(runs, tier_map=tier_map_obj, pivot=pivot_code, seed=seed, suites=suites)
+    except SuiteError as error:
+        fail(str(error))
     from rich.markup import escape
 
     for note in board.notes:

@@ -89,12 +89,31 @@ def list_things(
             )
             for option, meaning in task.option_help.items():
                 stdout.print(f"\t--task-option {name}.{option}=...\t{meaning}", highlight=False, markup=False)
+        _list_suites()
     elif what == "models":
         for alias, spec in sorted(registry.model_aliases().items()):
             stdout.print(f"{alias}\t{spec.model_id}\t[{spec.adapter}]\t{spec.description}", highlight=False)
         stdout.print("hf:<hub-id-or-path>\tany image-text-to-text model\t[transformers]", highlight=False)
     else:
         fail(f"can list 'tasks' or 'models', not {what!r}")
+
+
+def _list_suites() -> None:
+    """Each suite with its member tasks, and what the suite sets for a member (`--tasks SUITE`)."""
+    from tv_eval.data.suites import SuiteError, suites
+
+    try:
+        known = suites()
+    except SuiteError as error:
+        fail(str(error))
+    for name, suite in known.items():
+        stdout.print(f"{name}\tsuite: {suite.description}", highlight=False, markup=False)
+        for member in suite.tasks:
+            settings = [f"scoring {member.scoring}"] if member.scoring else []
+            settings += [f"{key}={value}" for key, value in member.options.items()]
+            settings += [f"languages {','.join(member.languages)}"] if member.languages else []
+            detail = f" ({'; '.join(settings)})" if settings else ""
+            stdout.print(f"\t{member.task}{detail}", highlight=False, markup=False)
 
 
 @app.command()

@@ -40,7 +40,9 @@ ModelOption = Annotated[
     str | None,
     typer.Option(help="Model alias (`tv-eval list models`), hf:<hub-id-or-path> or openai:<model>."),
 ]
-TasksOption = Annotated[str | None, typer.Option(help="Comma-separated task names (`tv-eval list tasks`).")]
+TasksOption = Annotated[
+    str | None, typer.Option(help="Comma-separated task and suite names (`tv-eval list tasks`).")
+]
 LanguagesOption = Annotated[str | None, typer.Option(help="Only these languages (BCP-47, comma-separated).")]
 TiersOption = Annotated[str | None, typer.Option(help="Only these tiers: 0-5, unknown, or high/mid/low.")]
 LimitOption = Annotated[
@@ -151,15 +153,28 @@ def _check_model_options(options: Mapping[str, Any]) -> tuple[str, ...]:
     return task_names
 
 
+def merged_task_options(
+    suite_options: Mapping[str, Mapping[str, str]], given: Mapping[str, Mapping[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Each task's suite options with the command line's `--task-option` values over them."""
+    return {
+        task: {**suite_options.get(task, {}), **given.get(task, {})} for task in {**suite_options, **given}
+    }
+
+
 def config_from_options(options: Mapping[str, Any]) -> RunConfig:
     """The RunConfig of a new run, from the command's parsed options (names as on the command line)."""
     from tv_eval.data.languages import parse_language_list
+    from tv_eval.data.suites import select_tasks
     from tv_eval.results.run_document import RunConfig
 
-    task_names = _check_model_options(options)
+    selection = select_tasks(_check_model_options(options))
     return RunConfig(
         model=options["model"],
-        tasks=task_names,
+        tasks=selection.tasks,
+        suites=selection.suite_of,
+        task_scoring=selection.scoring,
+        task_languages=selection.languages,
         output_dir=options["output_dir"],
         languages=tuple(parse_language_list(options["languages"] or "")),
         tiers=tuple(resolve_tiers(split_list(options["tiers"]), load_tiers(options["tier_map"]))),
@@ -187,7 +202,7 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
             options["judge_cache"],
             options["concurrency"],
         ),
-        task_options=parse_task_options(options["task_option"]),
+        task_options=merged_task_options(selection.options, parse_task_options(options["task_option"])),
         max_failure_rate=options["max_failure_rate"],
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],

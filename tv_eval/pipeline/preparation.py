@@ -93,6 +93,22 @@ def checked_scoring(task: Task, scoring: str | None) -> ScoringMode:
         raise RunConfigError(str(error)) from error
 
 
+def task_languages(name: str, config: RunConfig) -> tuple[str, ...]:
+    """The languages a task runs on: --languages, within its suite's languages where it has them."""
+    from_suite = config.task_languages.get(name, ())
+    if not from_suite:
+        return config.languages
+    if not config.languages:
+        return from_suite
+    both = tuple(code for code in config.languages if code in from_suite)
+    if not both:
+        raise RunConfigError(
+            f"task {name} runs on {', '.join(from_suite)} in suite {config.suites.get(name)}, "
+            f"none of --languages {', '.join(config.languages)}"
+        )
+    return both
+
+
 def _prepare_task(
     name: str, config: RunConfig, tier_map: TierMap, model_options: Mapping[str, Any]
 ) -> PreparedTask:
@@ -100,11 +116,12 @@ def _prepare_task(
     options = effective_task_options(task, config, model_options)
     source = DataSource(use_sample=config.use_sample, data_dir=config.data_dir, revision=config.data_revision)
     task.configure(options, source)
-    scoring = checked_scoring(task, config.scoring)
+    scoring = checked_scoring(task, config.scoring or config.task_scoring.get(name))
     loaded = task.load(source, tier_map)
-    samples = select_samples(loaded.samples, config.languages, config.tiers, config.limit)
+    languages = task_languages(name, config)
+    samples = select_samples(loaded.samples, languages, config.tiers, config.limit)
     if not samples:
-        wanted = ", ".join([*config.languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"
+        wanted = ", ".join([*languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"
         raise RunConfigError(f"task {name} has no samples for {wanted}")
     scorers = list(task.batch_scorers(scoring))
     for scorer in scorers:

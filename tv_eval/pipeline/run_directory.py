@@ -88,12 +88,14 @@ def discard_new_run_dir(config: RunConfig, run_dir: Path) -> None:
         shutil.rmtree(run_dir, ignore_errors=True)
 
 
-def _task_run(item: PreparedTask) -> TaskRun:
+def _task_run(item: PreparedTask, suite: str | None) -> TaskRun:
+    """The task's entry in run.json; `suite` only where the task ran under one, so others keep their shape."""
     return TaskRun(
         scoring=item.scoring,
         prompts_hash=item.task.prompts_hash(item.scoring),
         dataset=DatasetRecord.model_validate(vars(item.loaded.dataset)),
         num_samples=len(item.samples),
+        **({"suite": suite} if suite else {}),
     )
 
 
@@ -114,7 +116,7 @@ def new_run_record(
         smoke_run=smoke,
         notice=SMOKE_NOTICE if smoke else None,
         model=RunModel.model_validate({"name": spec.name, "adapter": spec.adapter, **vars(identity)}),
-        tasks={item.task.name: _task_run(item) for item in prepared},
+        tasks={item.task.name: _task_run(item, config.suites.get(item.task.name)) for item in prepared},
         config=config,
         task_options={item.task.name: dict(item.options) for item in prepared},
         seed=config.seed,

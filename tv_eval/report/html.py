@@ -11,6 +11,7 @@ import html
 from collections.abc import Mapping
 
 from tv_eval.analysis.leaderboard import Leaderboard
+from tv_eval.analysis.suite_board import SUITE_PREFIX
 from tv_eval.report.console import TIER_CITATION
 from tv_eval.report.plots import plot_file_name
 from tv_eval.report.tables import ReportTable, format_cell, format_number
@@ -140,8 +141,9 @@ def render_html(
 ) -> str:
     """The page; `plots` maps PNG file names to bytes, or is None with `plots_message` saying why."""
     tables_by_task: dict[str, list[ReportTable]] = {task: [] for task in board.tasks}
+    suite_tables = [table for table in board.tables if table.key.startswith(SUITE_PREFIX)]
     for table in board.tables:
-        if table.key != "overall":
+        if table.key != "overall" and not table.key.startswith(SUITE_PREFIX):
             tables_by_task[table.key.split(":")[1]].append(table)
     parts = [
         "<!doctype html>",
@@ -168,6 +170,11 @@ def render_html(
     parts.append("</ul></nav>")
     parts.append('<section id="overall"><h2>Overall</h2>')
     parts.append(table_html(board.table("overall")))
+    for table in suite_tables:
+        parts.append(table_html(table))
+        name = plot_file_name(table.key.removeprefix(SUITE_PREFIX), "suite")
+        if plots is not None and name in plots:
+            parts.append(_figure(name, plots[name], table.title, "suite"))
     parts.append("</section>")
     for task in board.tasks:
         parts.append(f'<section id="{_anchor("task-" + task)}"><h2>{html.escape(task)}</h2>')

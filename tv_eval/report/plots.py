@@ -14,6 +14,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from tv_eval.analysis.leaderboard import Leaderboard
+from tv_eval.analysis.suite_board import SUITE_PREFIX
 from tv_eval.data.tiers import JOSHI_CLASSES
 
 if TYPE_CHECKING:
@@ -158,6 +159,33 @@ def transfer_heatmap(board: Leaderboard, task: str) -> bytes:
     return _png(figure)
 
 
+def suite_bars(board: Leaderboard, suite: str) -> bytes:
+    """Grouped bars for a suite: one group per member task and one for the macro average, a bar per model."""
+    table = board.table(f"{SUITE_PREFIX}{suite}")
+    figure = _new_figure(max(6.0, 0.5 * len(table.columns) * max(1, len(table.rows)) + 2), 4.0)
+    axes = figure.add_subplot()
+    width = 0.8 / max(1, len(table.rows))
+    for row_index, (model, cells) in enumerate(table.rows):
+        offset = (row_index - (len(table.rows) - 1) / 2) * width
+        shown = [(i, cell) for i, cell in enumerate(cells) if cell.value is not None]
+        errors = [_error_bars(cell.value, cell.ci95) for _, cell in shown]
+        axes.bar(
+            [i + offset for i, _ in shown],
+            [cell.value * 100 for _, cell in shown],
+            width=width,
+            label=model,
+            yerr=[[e[0] for e in errors], [e[1] for e in errors]],
+            capsize=2,
+        )
+    axes.set_xticks(range(len(table.columns)))
+    axes.set_xticklabels(table.columns, fontsize=8, rotation=30, ha="right")
+    axes.set_ylabel("score (%), mean over languages")
+    axes.set_ylim(0, 100)
+    _set_title(axes, f"suite {suite}: per task and macro average (a missing task has no bar)")
+    axes.legend(fontsize=8)
+    return _png(figure)
+
+
 def plot_file_name(task: str, kind: str) -> str:
     """`<task>_<kind>.png` with the task name made safe for a file name."""
     return f"{re.sub(r'[^A-Za-z0-9._-]+', '_', task)}_{kind}.png"
@@ -175,4 +203,6 @@ def render_plots(board: Leaderboard) -> dict[str, bytes]:
             plots[plot_file_name(task, "tiers")] = tier_chart(board, task)
         if f"transfer_gap:{task}" in keys:
             plots[plot_file_name(task, "transfer_heatmap")] = transfer_heatmap(board, task)
+    for suite in board.suites:
+        plots[plot_file_name(suite, "suite")] = suite_bars(board, suite)
     return plots

@@ -142,6 +142,7 @@ class TaskResults(_Strict):
     )
     prompts_hash: str
     dataset: DatasetRecord
+    suite: str | None = Field(default=None, description="The suite the task ran under (`--tasks SUITE`).")
     counts: Counts
     overall: Metrics
     by_language: dict[str, LanguageResult]
@@ -243,6 +244,7 @@ def build_results(
             "metrics": [spec.to_json() for spec in specs],
             "prompts_hash": task_run["prompts_hash"],
             "dataset": task_run["dataset"],
+            **({"suite": task_run["suite"]} if task_run.get("suite") else {}),
             **aggregate,
             **_metric_statements(specs, aggregate.get("metric_info", {})),
         }

@@ -43,6 +43,10 @@ class RunConfig(BaseModel):
     `resume_dir`, `retry_failed`, `use_cache` and `cache_dir` belong to one invocation, not to the
     run: they are never restored from run.json. `retry_failed`: on resume, ask the model again for
     samples whose generation failed (API errors), rather than keeping their failures.
+
+    `tasks` is --tasks with its suites expanded; `suites`, `task_scoring` and `task_languages` record
+    what those suites set (their task options are merged into `task_options` under the user's), so a
+    resumed run asks the same questions even after the suites file changed.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -70,6 +74,11 @@ class RunConfig(BaseModel):
     data_revision: str | None = None
     judge: JudgeOptions | None = None
     task_options: dict[str, dict[str, str]] = Field(default_factory=dict)
+    suites: dict[str, str] = Field(default_factory=dict, description="task -> the suite it runs under")
+    task_scoring: dict[str, str] = Field(default_factory=dict, description="task -> its suite's scoring mode")
+    task_languages: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict, description="task -> the languages its suite runs it on"
+    )
     max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     use_cache: bool = Field(default=True, exclude=True)
     cache_dir: Path | None = Field(default=None, exclude=True)
@@ -100,6 +109,7 @@ class TaskRun(BaseModel):
     prompts_hash: str
     dataset: DatasetRecord
     num_samples: NonNegativeInt | None = None
+    suite: str | None = None
 
 
 class RunModel(BaseModel):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
+    from tv_eval.core.interleave import IMAGE_SLOT, ImageSlotError, interleaved_content
     from tv_eval.core.io import UserFileError, read_user_text
     from tv_eval.core.metrics import (
         Aggregation,
@@ -225,12 +226,16 @@ _SOURCES: dict[str, str] = {
     "PROMPT_OPTION": "tv_eval.tasking.translation",
     "TranslationMetrics": "tv_eval.tasking.translation",
     "TranslationPrompt": "tv_eval.tasking.translation",
+    "IMAGE_SLOT": "tv_eval.core.interleave",
+    "ImageSlotError": "tv_eval.core.interleave",
+    "interleaved_content": "tv_eval.core.interleave",
 }
 
 __all__ = [
     "CACHE_DIR_ENV",
     "COLOURS",
     "DEFAULT_PROMPT",
+    "IMAGE_SLOT",
     "METRIC_OPTIONS",
     "OPTION_LETTERS",
     "PROMPT_OPTION",
@@ -252,6 +257,7 @@ __all__ = [
     "GenerativeTask",
     "ImageInput",
     "ImagePart",
+    "ImageSlotError",
     "ImageTooLargeError",
     "IntervalMethod",
     "JudgePrompt",
@@ -312,6 +318,7 @@ __all__ = [
     "extract_truth",
     "hub_model_is_local_only",
     "image_bytes",
+    "interleaved_content",
     "is_redacted",
     "language_from_name",
     "language_info",

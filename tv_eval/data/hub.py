@@ -56,7 +56,8 @@ def load_split(
             f"it has {', '.join(dataset.column_names)}"
         )
     for column in image_columns:
-        dataset = dataset.cast_column(column, datasets.Image(decode=False))
+        if column in dataset.column_names:  # an optional image column (xMMMU's image_7) may be absent
+            dataset = dataset.cast_column(column, datasets.Image(decode=False))
     return dataset, split_identity(dataset_id, split, dataset, label, location, revision)
 
 

@@ -89,6 +89,12 @@ if TYPE_CHECKING:
     )
     from tv_eval.scoring.comet_scoring import CometScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
+    from tv_eval.scoring.m3exam_answers import answer_letter, reply_letter, standardized_options
+    from tv_eval.scoring.mmmu_answers import (
+        multiple_choice_letter,
+        open_answer_candidates,
+        open_answer_correct,
+    )
     from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers, corpus_spec
     from tv_eval.scoring.translation import (
         DEFAULT_PROMPT,
@@ -226,6 +232,12 @@ _SOURCES: dict[str, str] = {
     "PROMPT_OPTION": "tv_eval.tasking.translation",
     "TranslationMetrics": "tv_eval.tasking.translation",
     "TranslationPrompt": "tv_eval.tasking.translation",
+    "answer_letter": "tv_eval.scoring.m3exam_answers",
+    "reply_letter": "tv_eval.scoring.m3exam_answers",
+    "standardized_options": "tv_eval.scoring.m3exam_answers",
+    "multiple_choice_letter": "tv_eval.scoring.mmmu_answers",
+    "open_answer_candidates": "tv_eval.scoring.mmmu_answers",
+    "open_answer_correct": "tv_eval.scoring.mmmu_answers",
     "IMAGE_SLOT": "tv_eval.core.interleave",
     "ImageSlotError": "tv_eval.core.interleave",
     "interleaved_content": "tv_eval.core.interleave",
@@ -301,6 +313,7 @@ __all__ = [
     "VideoInput",
     "VideoPart",
     "answer_index",
+    "answer_letter",
     "build_sample",
     "cache_root",
     "check_option_names",
@@ -327,9 +340,12 @@ __all__ = [
     "lettered_options",
     "load_split",
     "max_image_pixels",
+    "multiple_choice_letter",
     "needed_side",
     "normalize_answer",
     "normalize_language",
+    "open_answer_candidates",
+    "open_answer_correct",
     "parse_answer_with_options",
     "parse_list",
     "primary_spec",
@@ -337,9 +353,11 @@ __all__ = [
     "read_task_config",
     "read_user_text",
     "redact_url",
+    "reply_letter",
     "resolve_model_revision",
     "segment_metric",
     "shape_image",
+    "standardized_options",
     "translation_prompt",
     "url_secrets",
     "video_input",

@@ -4,6 +4,7 @@ prompt and MMMU's scoring."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -110,3 +111,14 @@ def test_open_scoring_follows_mmmu() -> None:
     named = next(s for s in load(DataSource(use_sample=True)) if s.reference == "triangle")
     assert task.score(named, "It is a yellow Triangle.", "official").scores == {"accuracy": 1.0}
     assert task.score(named, "a circle", "official").scores == {"accuracy": 0.0}
+
+
+def test_prompts_are_the_forks() -> None:
+    """The fork's `mmmu_doc_to_text` writes each reference as `<image>`, where tv-eval puts the image."""
+    fork = json.loads((Path(__file__).parent / "data" / "fork_prompts.json").read_text(encoding="utf-8"))
+    task = XmmmuTask()
+    samples = load(DataSource(use_sample=True))
+    for sample in samples:
+        position = samples.index(sample) % 4
+        rendered = task.prompt(sample, "official").replace(IMAGE_SLOT, "<image>")
+        assert rendered == fork["xmmmu"][f"{sample.language}/{position}"]

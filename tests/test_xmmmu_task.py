@@ -65,6 +65,8 @@ def test_fixture_with_broken_rows(tmp_path: Path) -> None:
     rows[0]["question"] = "<image 1> and <image 3>: same colour?"  # image_3 is empty
     rows[1]["options"] = "['unclosed'"
     rows[2]["image_2"] = {"bytes": b"", "path": None}
+    rows[3]["question"] = "Is <image 2> the shape of <image 1>?"  # referred to out of number order
+    rows[3]["image_2"] = rows[2]["image_1"]
     write_split(rows, tmp_path / "data" / "en-00000-of-00001.parquet")
     for split in SPLITS:
         if split != "en":
@@ -82,6 +84,7 @@ def test_fixture_with_broken_rows(tmp_path: Path) -> None:
         None,
     ]
     assert samples[0].images == () and samples[2].images == ()  # never half the images
+    assert samples[3].images == (image_of(rows[3], "image_2"), image_of(rows[3], "image_1"))
     assert task.build_request(samples[0], "official").images == ()
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
+    from tv_eval.core.interleave import IMAGE_SLOT, ImageSlotError, interleaved_content
     from tv_eval.core.io import UserFileError, read_user_text
     from tv_eval.core.metrics import (
         Aggregation,
@@ -95,6 +96,12 @@ if TYPE_CHECKING:
         lowered,
         mtvqa_form,
         robust_answer,
+    )
+    from tv_eval.scoring.m3exam_answers import answer_letter, reply_letter, standardized_options
+    from tv_eval.scoring.mmmu_answers import (
+        multiple_choice_letter,
+        open_answer_candidates,
+        open_answer_correct,
     )
     from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers, corpus_spec
     from tv_eval.scoring.translation import (
@@ -239,12 +246,22 @@ _SOURCES: dict[str, str] = {
     "PROMPT_OPTION": "tv_eval.tasking.translation",
     "TranslationMetrics": "tv_eval.tasking.translation",
     "TranslationPrompt": "tv_eval.tasking.translation",
+    "answer_letter": "tv_eval.scoring.m3exam_answers",
+    "reply_letter": "tv_eval.scoring.m3exam_answers",
+    "standardized_options": "tv_eval.scoring.m3exam_answers",
+    "multiple_choice_letter": "tv_eval.scoring.mmmu_answers",
+    "open_answer_candidates": "tv_eval.scoring.mmmu_answers",
+    "open_answer_correct": "tv_eval.scoring.mmmu_answers",
+    "IMAGE_SLOT": "tv_eval.core.interleave",
+    "ImageSlotError": "tv_eval.core.interleave",
+    "interleaved_content": "tv_eval.core.interleave",
 }
 
 __all__ = [
     "CACHE_DIR_ENV",
     "COLOURS",
     "DEFAULT_PROMPT",
+    "IMAGE_SLOT",
     "METRIC_OPTIONS",
     "OPTION_LETTERS",
     "PROMPT_OPTION",
@@ -266,6 +283,7 @@ __all__ = [
     "GenerativeTask",
     "ImageInput",
     "ImagePart",
+    "ImageSlotError",
     "ImageTooLargeError",
     "IntervalMethod",
     "JudgePrompt",
@@ -309,6 +327,7 @@ __all__ = [
     "VideoInput",
     "VideoPart",
     "answer_index",
+    "answer_letter",
     "build_sample",
     "cache_root",
     "check_option_names",
@@ -329,6 +348,7 @@ __all__ = [
     "fork_relaxed_match",
     "hub_model_is_local_only",
     "image_bytes",
+    "interleaved_content",
     "is_redacted",
     "language_from_name",
     "language_info",
@@ -339,9 +359,12 @@ __all__ = [
     "lowered",
     "max_image_pixels",
     "mtvqa_form",
+    "multiple_choice_letter",
     "needed_side",
     "normalize_answer",
     "normalize_language",
+    "open_answer_candidates",
+    "open_answer_correct",
     "parse_answer_with_options",
     "parse_list",
     "primary_spec",
@@ -349,10 +372,12 @@ __all__ = [
     "read_task_config",
     "read_user_text",
     "redact_url",
+    "reply_letter",
     "resolve_model_revision",
     "robust_answer",
     "segment_metric",
     "shape_image",
+    "standardized_options",
     "translation_prompt",
     "url_secrets",
     "video_input",

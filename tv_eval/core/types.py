@@ -194,7 +194,12 @@ class SampleStatus(str, Enum):
 
 @dataclass(frozen=True)
 class Sample:
-    """One benchmark item. Language and tier are properties of the item, not of the task name."""
+    """One benchmark item. Language and tier are properties of the item, not of the task name.
+
+    `image` is the one image of a single-image item (shown before its prompt); `images` are the images
+    of an item that has several, in the order of its prompt's image slots (tv_eval.core.interleave),
+    a repeated reference repeating its image. An item has one or the other, never both.
+    """
 
     sample_id: str
     task: str
@@ -212,6 +217,7 @@ class Sample:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     load_error: str | None = None
     video: VideoInput | None = None
+    images: tuple[ImageInput, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,18 @@ def load_split(
             f"it has {', '.join(dataset.column_names)}"
         )
     for column in image_columns:
-        dataset = dataset.cast_column(column, datasets.Image(decode=False))
+        if column in dataset.column_names:  # an optional image column (xMMMU's image_7) may be absent
+            dataset = dataset.cast_column(column, _encoded_image_feature(dataset.features[column]))
     return dataset, split_identity(dataset_id, split, dataset, label, location, revision)
+
+
+def _encoded_image_feature(feature: object) -> object:
+    """An image feature that keeps images encoded: a list of images (several per row) stays a list."""
+    import datasets
+
+    if isinstance(feature, datasets.List | datasets.Sequence):
+        return datasets.List(datasets.Image(decode=False))
+    return datasets.Image(decode=False)
 
 
 def _read_checked(

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from tv_eval.core.interleave import interleaved_content
 from tv_eval.core.task import (
     DatasetIdentity,
     DataSource,
@@ -54,6 +55,8 @@ class DatasetTask(Task):
     config_path: ClassVar[Path]
     # Roles of `columns` the data may lack (read with `RowReader.optional_cell`); the others must exist.
     optional_roles: ClassVar[tuple[str, ...]] = ()
+    # Roles whose columns hold encoded images (kept encoded on loading); several for multi-image data.
+    image_roles: ClassVar[tuple[str, ...]] = (IMAGE_ROLE,)
 
     def __init__(self) -> None:
         self.options: dict[str, Any] = {}
@@ -126,7 +129,7 @@ class DatasetTask(Task):
             source,
             sample_dir=self.sample_dir,
             required_columns=self.required_columns(part),
-            image_columns=[columns[IMAGE_ROLE]] if IMAGE_ROLE in columns else [],
+            image_columns=[columns[role] for role in self.image_roles if role in columns],
             config_name=part.config_name,
         )
 
@@ -149,7 +152,7 @@ class DatasetTask(Task):
 
     @abstractmethod
     def prompt(self, sample: Sample, scoring: str) -> str:
-        """The text of the one user turn (media go before it)."""
+        """The text of the one user turn (media go before it, or into its image slots)."""
 
     def max_new_tokens(self, sample: Sample) -> int:
         """`max_new_tokens`: one number, or per question type with a `default` entry for the rest."""
@@ -167,9 +170,12 @@ class DatasetTask(Task):
     def request(
         self, request_id: str, sample: Sample, prompt: str, continuation: str | None = None
     ) -> Request:
-        """A single user turn: the sample's image or video, then the prompt; greedy decoding."""
+        """A single user turn: the sample's image or video, then the prompt; greedy decoding. A sample
+        with several images has them in the prompt's image slots instead (`interleaved_content`)."""
         content: tuple[ContentPart, ...] = (TextPart(prompt),)
-        if sample.video is not None:
+        if sample.images:
+            content = interleaved_content(prompt, sample.images)
+        elif sample.video is not None:
             content = (VideoPart(video=sample.video, num_frames=self.num_frames), *content)
         elif sample.image is not None:
             content = (ImagePart(sample.image), *content)

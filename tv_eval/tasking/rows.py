@@ -4,6 +4,8 @@ go through `datasets` (Multi30K's official release layout) build their samples t
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,6 +135,14 @@ class RowReader:
             self.error(error)
         return image
 
+    def base64_image(self, role: str) -> ImageInput | None:
+        """An image held as base64 text (M3Exam's columns), or None with the reason recorded."""
+        try:
+            return ImageInput.from_bytes(base64_image_bytes(self.cell(role)))
+        except ValueError as error:
+            self.error(f"{self.columns[role]}: {error}")
+            return None
+
     def video(self, relative_path: str) -> VideoInput | None:
         """A video file the row names, from the same source as the rows, or None with the reason."""
         context = self.context
@@ -146,10 +156,32 @@ class RowReader:
             return None
 
     def sample(self, language: str, **fields: Any) -> Sample:
-        """The sample; its cluster is its image (questions sharing a picture), else its id."""
-        image = fields.get("image")
-        fields.setdefault("cluster_id", image.sha256 if image is not None else self.sample_id)
+        """The sample; its cluster is its image or images (questions sharing pictures), else its id."""
+        fields.setdefault("cluster_id", _media_cluster(fields) or self.sample_id)
         return build_sample(self.context, self.sample_id, language, self.errors, **fields)
+
+
+def _media_cluster(fields: Mapping[str, Any]) -> str | None:
+    """The digest of a sample's image, or of its images' digests in order; None without images."""
+    image, images = fields.get("image"), fields.get("images") or ()
+    if image is not None:
+        return str(image.sha256)
+    if images:
+        return hashlib.sha256("".join(item.sha256 for item in images).encode("ascii")).hexdigest()
+    return None
+
+
+def base64_image_bytes(cell: object) -> bytes:
+    """The bytes of a base64-encoded image cell; an empty, undecodable or non-text cell is an error."""
+    if not isinstance(cell, str) or not cell.strip():
+        raise ValueError("missing image")
+    try:
+        data = base64.b64decode(cell.strip(), validate=True)
+    except binascii.Error as error:
+        raise ValueError(f"image is not valid base64: {error}") from error
+    if not data:
+        raise ValueError("image is empty (0 bytes)")
+    return data
 
 
 def combined_identity(identities: Sequence[DatasetIdentity]) -> DatasetIdentity:

@@ -12,6 +12,7 @@ from typing import Any
 
 from tv_eval.core.task import DatasetIdentity, DataSource
 from tv_eval.core.types import ImageInput, Sample, VideoInput
+from tv_eval.data.archives import packed_file
 from tv_eval.data.hub import dataset_file, image_bytes
 from tv_eval.data.languages import language_info
 from tv_eval.data.tiers import TierMap
@@ -143,6 +144,26 @@ class RowReader:
             return video_input(path, context.video_hashes)
         except (ValueError, OSError) as error:
             self.error(f"video: {error}")
+            return None
+
+    def packed_image(self, relative_path: str, archive: str, member_prefix: str = "") -> ImageInput | None:
+        """An image the row names by path, extracted or inside the dataset's `archive`; None with the
+        reason recorded where it is found nowhere or does not decode."""
+        context = self.context
+        try:
+            data = packed_file(
+                context.dataset_id,
+                relative_path,
+                context.source,
+                sample_dir=context.sample_dir,
+                archive=archive,
+                member_prefix=member_prefix,
+            )
+            if not data:
+                raise ValueError(f"image {relative_path!r} is empty (0 bytes)")
+            return ImageInput.from_bytes(data)
+        except (ValueError, OSError) as error:
+            self.error(f"image: {error}")
             return None
 
     def sample(self, language: str, **fields: Any) -> Sample:

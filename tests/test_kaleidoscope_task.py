@@ -162,6 +162,18 @@ def test_scores_accuracy_valid_accuracy_and_format_error_per_mode() -> None:
         assert verdict.status is SampleStatus.SCORED and dict(verdict.scores) == scores, (reply, mode)
 
 
+def test_a_letter_answer_to_numeric_options_is_read_in_both_modes() -> None:
+    """The options "4".."7" look like option labels to the core's extractor, which then takes no
+    letter; the prompt letters them A-D, so `{"choice": "B"}` is the second one in either mode."""
+    task = task_with()
+    (sample, *_) = [
+        s for s in task.load(DataSource(use_sample=True), joshi_tier_map()).samples if s.image is None
+    ]
+    assert sample.choices == ("4", "5", "6", "7") and sample.metadata["answer"] == 1
+    for mode in ("robust", "official"):
+        assert task.score(sample, '{"choice": "B"}', mode).scores["accuracy"] == 1.0, mode
+
+
 def test_bad_rows_and_options_are_one_line_errors(tmp_path: Path) -> None:
     rows, pictures = build_sample()
     rows = [{**rows[0], "answer": 9}, {**rows[1], "language": "xx-notalanguage"}]

@@ -58,7 +58,7 @@ class KaleidoscopeTask(GenerativeTask):
     breakdowns = ("country", "category", "question_type")
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL)
     protocol_notes: ClassVar[Mapping[str, str]] = {
-        "robust": "the JSON choice or answer tag unwrapped, then the core's option extraction",
+        "robust": "upstream's strict reading, else the core's option extraction on the JSON choice or reply",
         "official": "upstream lmms-eval's strict reading: JSON choice, <ANSWER> tag or a lone letter",
     }
 
@@ -149,9 +149,8 @@ class KaleidoscopeTask(GenerativeTask):
         return replace(request, messages=(system, user))
 
     def score_answer(self, sample: Sample, prediction: str, scoring: str) -> Score:
-        if scoring == ScoringMode.OFFICIAL:
-            index = strict_choice(prediction, len(sample.choices), self.config["non_latin_letters"])
-        else:
+        index = strict_choice(prediction, len(sample.choices), self.config["non_latin_letters"])
+        if index is None and scoring == ScoringMode.ROBUST:
             index = extract_choice(answer_payload(prediction), sample.choices, language=sample.language)
         correct = float(index is not None and index == sample.metadata["answer"])
         scores = {"accuracy": correct, "format_error": float(index is None)}

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from tasks.kaleidoscope.answers import strict_choice
 from tasks.kaleidoscope.make_sample import build_sample, write_archive, write_kaleidoscope_parquet
 from tasks.kaleidoscope.task import KaleidoscopeTask
 from tv_eval.core.task import DataSource, TaskConfigError
@@ -129,12 +128,6 @@ def test_picture_options_follow_the_question_as_images() -> None:
     assert [part.image.data for part in user.content[:4]] == [
         pictures[path] for path in with_pictures.choices
     ]
-
-
-@pytest.mark.parametrize(("reply", "expected"), VECTORS["vectors"])
-def test_strict_reading_matches_upstream(reply: str, expected: int | None) -> None:
-    non_latin = task_with().config["non_latin_letters"]
-    assert strict_choice(reply, VECTORS["num_options"], non_latin) == expected
 
 
 def test_scores_accuracy_valid_accuracy_and_format_error_per_mode() -> None:

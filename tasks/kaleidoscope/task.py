@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from tasks.kaleidoscope.answers import answer_payload, strict_choice
 from tv_eval.api import (
     UNKNOWN_LANGUAGE,
     DataPart,
@@ -35,10 +34,12 @@ from tv_eval.api import (
     TaskConfigError,
     TextPart,
     UnknownLanguageError,
+    answer_payload,
     extract_choice,
     lettered_options,
     normalize_language,
     segment_metric,
+    strict_choice,
 )
 
 LIMIT_OPTION = "max_new_tokens"

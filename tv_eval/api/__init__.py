@@ -76,6 +76,7 @@ if TYPE_CHECKING:
         video_qa_protocol,
     )
     from tv_eval.scoring.batch_scoring import BatchScorer
+    from tv_eval.scoring.choice_formats import answer_payload, strict_choice
     from tv_eval.scoring.choices import (
         OPTION_LETTERS,
         ParsedOptions,
@@ -190,6 +191,8 @@ _SOURCES: dict[str, str] = {
     "resolve_model_revision": "tv_eval.core.revisions",
     "hub_model_is_local_only": "tv_eval.core.revisions",
     "BatchScorer": "tv_eval.scoring.batch_scoring",
+    "answer_payload": "tv_eval.scoring.choice_formats",
+    "strict_choice": "tv_eval.scoring.choice_formats",
     "OPTION_LETTERS": "tv_eval.scoring.choices",
     "TruthWords": "tv_eval.scoring.choices",
     "answer_index": "tv_eval.scoring.choices",
@@ -298,6 +301,7 @@ __all__ = [
     "VideoInput",
     "VideoPart",
     "answer_index",
+    "answer_payload",
     "build_sample",
     "cache_root",
     "check_option_names",
@@ -336,6 +340,7 @@ __all__ = [
     "resolve_model_revision",
     "segment_metric",
     "shape_image",
+    "strict_choice",
     "translation_prompt",
     "url_secrets",
     "video_input",

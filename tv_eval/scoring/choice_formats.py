@@ -1,9 +1,10 @@
-"""Reading a Kaleidoscope answer: the `{"choice": "B"}` object the prompt asks for, or an
-`<ANSWER> B </ANSWER>` tag (the chain-of-thought form models sometimes fall back to).
+"""Answers in a requested format: a `{"choice": "B"}` JSON object, or an `<ANSWER> B </ANSWER>` tag
+(the chain-of-thought form), as benchmarks that ask for one read them.
 
-`strict_choice` follows upstream lmms-eval's reading (lmms_eval/tasks/kaleidoscope/utils.py,
-`extract_choice` with prompt_type "direct", itself mirroring the authors' format_answer.py): anything
-else is a format error. `answer_payload` only unwraps those forms, for the core's robust extraction.
+`strict_choice` reads only those forms and a lone letter or digit, anything else being a format error;
+it follows upstream lmms-eval's Kaleidoscope reading (lmms_eval/tasks/kaleidoscope/utils.py,
+`extract_choice` with prompt_type "direct", itself mirroring the Kaleidoscope authors'
+format_answer.py). `answer_payload` only unwraps those forms, for the robust extractor in choices.py.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def letter_index(letter: str, count: int, non_latin: Mapping[str, str]) -> int |
 
 
 def strict_choice(reply: str, count: int, non_latin: Mapping[str, str]) -> int | None:
-    """The option upstream reads from `reply`, or None (a format error, scored wrong)."""
+    """The option index `reply` names in one of the forms above, or None (a format error). `non_latin`
+    maps letters of other scripts a model may answer with (Cyrillic Б) to A-Z."""
     if not reply.strip():
         return None
     choice = json_choice(reply)

@@ -141,8 +141,8 @@ def test_unreadable_subset_and_bad_label_fail_their_rows_only(tmp_path: Path) ->
     rows[2] = {**rows[2], "Label": 7}
     samples = load(task_with(), write_local(tmp_path, rows))
     assert [s.language for s in samples] == ["und", "und", "es"]
-    assert "unknown language in Subset" in samples[0].load_error
-    assert "unknown language in Subset" in samples[1].load_error
+    assert samples[0].load_error.startswith("Subset 'Japanese, Japan' is not a (language, country) pair")
+    assert samples[1].load_error == "unknown language name 'Zzyzxian'"
     assert samples[2].load_error == "label 7 is not an option index (0-3)"
 
 

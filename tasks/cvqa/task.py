@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tv_eval.api import (
-    UNKNOWN_LANGUAGE,
     DataSource,
     GenerativeTask,
     LoadedTask,
@@ -31,9 +30,7 @@ from tv_eval.api import (
     SubmissionFile,
     TaskConfigError,
     TierMap,
-    UnknownLanguageError,
     extract_choice,
-    language_from_name,
     lettered_options,
     segment_metric,
 )
@@ -84,11 +81,7 @@ class CvqaTask(GenerativeTask):
 
     def sample_from_row(self, row: RowReader) -> Sample:
         language_name, country = _subset(row)
-        try:
-            language = language_from_name(language_name)
-        except UnknownLanguageError:
-            language = UNKNOWN_LANGUAGE
-            row.error(f"unknown language in Subset {row.cell('subset')!r}")
+        language = row.language(language_name, by_name=True)
         question_role, options_role = PROMPT_COLUMNS[str(self.options.get(PROMPT_OPTION, "question"))]
         choices = tuple(str(option).strip() for option in row.cell(options_role) or ())
         label = self._labels.get(row.text("id"), int(row.cell("label")))
@@ -134,13 +127,15 @@ class CvqaTask(GenerativeTask):
 
 
 def _subset(row: RowReader) -> tuple[str, str]:
-    """(language, country) from `Subset`, a Python tuple literal; ('', '') where it is not one."""
+    """(language, country) from `Subset`, a Python tuple literal; ('', '') with the reason recorded
+    where it is not one."""
     try:
         value = ast.literal_eval(str(row.cell("subset")))
     except (ValueError, SyntaxError):
         value = None
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(part, str) for part in value):
         return value[0].strip(), value[1].strip()
+    row.error(f"Subset {row.cell('subset')!r} is not a (language, country) pair")
     return "", ""
 
 

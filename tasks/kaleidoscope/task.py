@@ -16,13 +16,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from tv_eval.api import (
-    UNKNOWN_LANGUAGE,
     DataPart,
-    DataSource,
     GenerativeTask,
     ImageInput,
     ImagePart,
-    Message,
     MetricKind,
     MetricSpec,
     Request,
@@ -31,18 +28,12 @@ from tv_eval.api import (
     SampleStatus,
     Score,
     ScoringMode,
-    TaskConfigError,
-    TextPart,
-    UnknownLanguageError,
     answer_payload,
     extract_choice,
     lettered_options,
-    normalize_language,
     segment_metric,
     strict_choice,
 )
-
-LIMIT_OPTION = "max_new_tokens"
 
 
 class KaleidoscopeTask(GenerativeTask):
@@ -64,34 +55,19 @@ class KaleidoscopeTask(GenerativeTask):
     }
 
     option_help: ClassVar[Mapping[str, str]] = {
-        LIMIT_OPTION: "new tokens per answer (default 1024, upstream's limit; the JSON answer needs few)"
+        "max_new_tokens": "new tokens per answer (default 1024, upstream's limit; the JSON answer needs few)"
     }
 
     def __init__(self) -> None:
         super().__init__()
         self._option_images: dict[str, tuple[ImageInput, ...]] = {}
 
-    def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
-        super().configure(options, source)
-        limit = str(options.get(LIMIT_OPTION, "1"))
-        if not limit.isdigit() or int(limit) < 1:
-            raise TaskConfigError(
-                f"task kaleidoscope: {LIMIT_OPTION} must be a positive integer, got {limit!r}"
-            )
-
-    def max_new_tokens(self, sample: Sample) -> int:
-        return int(self.options.get(LIMIT_OPTION) or self.config["max_new_tokens"])
-
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
         """The data has no id column: the row's position in the split."""
         return str(position)
 
     def sample_from_row(self, row: RowReader) -> Sample:
-        try:
-            language = normalize_language(row.text("language"))
-        except UnknownLanguageError:
-            language = UNKNOWN_LANGUAGE
-            row.error(f"unknown language code {row.text('language')!r}")
+        language = row.language(row.text("language"))
         choices = _options(row.cell("options")) or ()
         answer = _index(row.cell("answer"), len(choices))
         if not row.text("question") or len(choices) < 2:
@@ -141,11 +117,10 @@ class KaleidoscopeTask(GenerativeTask):
         )
 
     def build_request(self, sample: Sample, scoring: str) -> Request:
-        """The system turn first; option pictures follow the question's own, as upstream's visuals do."""
+        """Option pictures follow the question's own, as upstream's visuals do (the system turn first)."""
         request = super().build_request(sample, scoring)
-        (user,) = request.messages
+        system, user = request.messages
         extra = tuple(ImagePart(picture) for picture in self._option_images.get(sample.sample_id, ()))
-        system = Message(role="system", content=(TextPart(self.template("system")),))
         user = replace(user, content=(*user.content[:-1], *extra, user.content[-1]))
         return replace(request, messages=(system, user))
 

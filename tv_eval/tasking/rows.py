@@ -14,7 +14,12 @@ from tv_eval.core.task import DatasetIdentity, DataSource
 from tv_eval.core.types import ImageInput, Sample, VideoInput
 from tv_eval.data.archives import packed_file
 from tv_eval.data.hub import dataset_file, image_bytes
-from tv_eval.data.languages import language_info
+from tv_eval.data.languages import (
+    UnknownLanguageError,
+    language_from_name,
+    language_info,
+    normalize_language,
+)
 from tv_eval.data.tiers import TierMap
 from tv_eval.data.video import video_input
 
@@ -126,6 +131,15 @@ class RowReader:
 
     def error(self, message: str) -> None:
         self.errors.append(message)
+
+    def language(self, value: str, *, by_name: bool = False) -> str:
+        """The BCP-47 tag of a language code (or, `by_name`, an English language name); `und` with the
+        reason recorded where no registry knows it."""
+        try:
+            return language_from_name(value) if by_name else normalize_language(value)
+        except UnknownLanguageError:
+            self.error(f"unknown language {'name' if by_name else 'code'} {value!r}")
+            return UNKNOWN_LANGUAGE
 
     def image(self, role: str = "image") -> ImageInput | None:
         """The row's encoded image, or None with the reason recorded."""

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import ast
 import csv
-import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -33,6 +31,7 @@ from tv_eval.api import (
     extract_choice,
     lettered_options,
     segment_metric,
+    with_file_fingerprint,
 )
 
 LABELS_OPTION, PROMPT_OPTION = "labels", "prompt"
@@ -74,10 +73,7 @@ class CvqaTask(GenerativeTask):
             path = self.sample_dir / str(self.config["sample_labels"])
         self._labels = read_labels(path) if path is not None else {}
         loaded = super().load(source, tier_map)
-        if path is None:
-            return loaded
-        combined = hashlib.sha256(loaded.dataset.fingerprint.encode("utf-8") + path.read_bytes())
-        return replace(loaded, dataset=replace(loaded.dataset, fingerprint=combined.hexdigest()[:16]))
+        return loaded if path is None else with_file_fingerprint(loaded, path)
 
     def sample_from_row(self, row: RowReader) -> Sample:
         language_name, country = _subset(row)

@@ -111,6 +111,7 @@ if TYPE_CHECKING:
         build_sample,
         combined_identity,
         read_image,
+        with_file_fingerprint,
     )
     from tv_eval.tasking.scorers import choice_score
     from tv_eval.tasking.translation import PROMPT_OPTION, TranslationMetrics, TranslationPrompt
@@ -226,6 +227,7 @@ _SOURCES: dict[str, str] = {
     "build_sample": "tv_eval.tasking.rows",
     "combined_identity": "tv_eval.tasking.rows",
     "read_image": "tv_eval.tasking.rows",
+    "with_file_fingerprint": "tv_eval.tasking.rows",
     "choice_score": "tv_eval.tasking.scorers",
     "PROMPT_OPTION": "tv_eval.tasking.translation",
     "TranslationMetrics": "tv_eval.tasking.translation",
@@ -346,6 +348,7 @@ __all__ = [
     "video_input",
     "video_qa_prompt",
     "video_qa_protocol",
+    "with_file_fingerprint",
     "write_video",
 ]
 

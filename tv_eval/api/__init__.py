@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         RequestType,
         Score,
         ScoringMode,
+        SubmissionFile,
         Task,
         TaskConfigError,
         check_option_names,
@@ -76,6 +77,7 @@ if TYPE_CHECKING:
         video_qa_protocol,
     )
     from tv_eval.scoring.batch_scoring import BatchScorer
+    from tv_eval.scoring.choice_formats import answer_payload, strict_choice
     from tv_eval.scoring.choices import (
         OPTION_LETTERS,
         ParsedOptions,
@@ -124,6 +126,7 @@ if TYPE_CHECKING:
         build_sample,
         combined_identity,
         read_image,
+        with_file_fingerprint,
     )
     from tv_eval.tasking.scorers import choice_score
     from tv_eval.tasking.translation import PROMPT_OPTION, TranslationMetrics, TranslationPrompt
@@ -146,6 +149,7 @@ _SOURCES: dict[str, str] = {
     "DatasetIdentity": "tv_eval.core.task",
     "RequestType": "tv_eval.core.task",
     "ScoringMode": "tv_eval.core.task",
+    "SubmissionFile": "tv_eval.core.task",
     "LoadedTask": "tv_eval.core.task",
     "Score": "tv_eval.core.task",
     "Task": "tv_eval.core.task",
@@ -203,6 +207,8 @@ _SOURCES: dict[str, str] = {
     "resolve_model_revision": "tv_eval.core.revisions",
     "hub_model_is_local_only": "tv_eval.core.revisions",
     "BatchScorer": "tv_eval.scoring.batch_scoring",
+    "answer_payload": "tv_eval.scoring.choice_formats",
+    "strict_choice": "tv_eval.scoring.choice_formats",
     "OPTION_LETTERS": "tv_eval.scoring.choices",
     "TruthWords": "tv_eval.scoring.choices",
     "answer_index": "tv_eval.scoring.choices",
@@ -242,6 +248,7 @@ _SOURCES: dict[str, str] = {
     "build_sample": "tv_eval.tasking.rows",
     "combined_identity": "tv_eval.tasking.rows",
     "read_image": "tv_eval.tasking.rows",
+    "with_file_fingerprint": "tv_eval.tasking.rows",
     "choice_score": "tv_eval.tasking.scorers",
     "PROMPT_OPTION": "tv_eval.tasking.translation",
     "TranslationMetrics": "tv_eval.tasking.translation",
@@ -312,6 +319,7 @@ __all__ = [
     "Score",
     "ScoredSample",
     "ScoringMode",
+    "SubmissionFile",
     "Task",
     "TaskConfig",
     "TaskConfigError",
@@ -328,6 +336,7 @@ __all__ = [
     "VideoPart",
     "answer_index",
     "answer_letter",
+    "answer_payload",
     "build_sample",
     "cache_root",
     "check_option_names",
@@ -378,11 +387,13 @@ __all__ = [
     "segment_metric",
     "shape_image",
     "standardized_options",
+    "strict_choice",
     "translation_prompt",
     "url_secrets",
     "video_input",
     "video_qa_prompt",
     "video_qa_protocol",
+    "with_file_fingerprint",
     "write_video",
 ]
 

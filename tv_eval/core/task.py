@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from tv_eval.scoring.corpus_metrics import CorpusMetric
 
 
-# Where `Task.submission` is written in a run directory.
-SUBMISSION_FILE = "{task}.submission.json"
+# Where `Task.submission` is written in a run directory: `json` for a mapping, else the file's own extension.
+SUBMISSION_FILE = "{task}.submission.{extension}"
 
 
 class RequestType(str, Enum):
@@ -107,6 +107,14 @@ class DatasetIdentity:
 class LoadedTask:
     samples: list[Sample]
     dataset: DatasetIdentity
+
+
+@dataclass(frozen=True)
+class SubmissionFile:
+    """A submission in the organisers' own text format (CVQA's `ID,choice` lines) rather than JSON."""
+
+    text: str
+    extension: str
 
 
 @dataclass(frozen=True)
@@ -215,9 +223,12 @@ class Task(ABC):
         """Scorers that run once over all of a task's records after generation (COMET)."""
         return ()
 
-    def submission(self, records: Sequence[ScoredSample], scoring: str) -> Mapping[str, Any] | None:
+    def submission(
+        self, records: Sequence[ScoredSample], scoring: str
+    ) -> Mapping[str, Any] | SubmissionFile | None:
         """What a benchmark whose references are withheld takes from participants (e.g. id -> answer),
-        written beside results.json as `<task>.submission.json`; None: the task has no such file."""
+        written beside results.json as `<task>.submission.json` (a mapping) or `<task>.submission.<ext>`
+        (a SubmissionFile); None: the task has no such file."""
         return None
 
 

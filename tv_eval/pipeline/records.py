@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from tv_eval.core.staged_files import StagedFiles
-from tv_eval.core.task import SUBMISSION_FILE, Score, Task
+from tv_eval.core.task import SUBMISSION_FILE, Score, SubmissionFile, Task
 from tv_eval.core.types import Sample, SampleStatus, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import attach_judge
@@ -135,8 +135,12 @@ def write_results(
     write_samples(staged, current)
     for name, task in tasks.items():
         submission = task.submission(current[name], run_record.tasks[name].scoring)
-        if submission is not None:
-            staged.write_json(SUBMISSION_FILE.format(task=name), dict(submission))
+        if isinstance(submission, SubmissionFile):
+            staged.write_text(
+                SUBMISSION_FILE.format(task=name, extension=submission.extension), submission.text
+            )
+        elif submission is not None:
+            staged.write_json(SUBMISSION_FILE.format(task=name, extension="json"), dict(submission))
     staged.write_json(RESULTS_FILE, document.to_json())
     staged.write_text("leaderboard.md", leaderboard_markdown(document.to_json()))
     return document

@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 
 IMAGE_ROLE = "image"
 DEFAULT_LIMIT = "default"
+SYSTEM_PROMPT = "system"
+# Task options the base reads where a task offers them (in its `option_help`).
+FRAMES_OPTION, LIMIT_OPTION = "video_frames", "max_new_tokens"
 
 
 class DatasetTask(Task):
@@ -72,11 +75,10 @@ class DatasetTask(Task):
 
     def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
         check_option_names(self.name, options, self.option_help)
-        frames = options.get("video_frames")
-        if frames is not None and (not str(frames).isdigit() or int(frames) < 1):
-            raise TaskConfigError(
-                f"task {self.name}: video_frames must be a positive integer, got {frames!r}"
-            )
+        for key in (FRAMES_OPTION, LIMIT_OPTION):
+            value = options.get(key)
+            if value is not None and (not str(value).isdigit() or int(value) < 1):
+                raise TaskConfigError(f"task {self.name}: {key} must be a positive integer, got {value!r}")
         self.options = dict(options)
 
     @property
@@ -155,7 +157,10 @@ class DatasetTask(Task):
         """The text of the one user turn (media go before it, or into its image slots)."""
 
     def max_new_tokens(self, sample: Sample) -> int:
-        """`max_new_tokens`: one number, or per question type with a `default` entry for the rest."""
+        """The `max_new_tokens` option where a task offers it, else the config's `max_new_tokens`: one
+        number, or per question type with a `default` entry for the rest."""
+        if self.options.get(LIMIT_OPTION):
+            return int(self.options[LIMIT_OPTION])
         limits = self.config["max_new_tokens"]
         if not isinstance(limits, Mapping):
             return int(limits)
@@ -165,13 +170,14 @@ class DatasetTask(Task):
     @property
     def num_frames(self) -> int:
         """Frames per video: the `video_frames` option, else the config's `default_frames`."""
-        return int(self.options.get("video_frames") or self.config["default_frames"])
+        return int(self.options.get(FRAMES_OPTION) or self.config["default_frames"])
 
     def request(
         self, request_id: str, sample: Sample, prompt: str, continuation: str | None = None
     ) -> Request:
         """A single user turn: the sample's image or video, then the prompt; greedy decoding. A sample
-        with several images has them in the prompt's image slots instead (`interleaved_content`)."""
+        with several images has them in the prompt's image slots instead (`interleaved_content`). A
+        `system` entry among the config's prompts goes first, as a system turn."""
         content: tuple[ContentPart, ...] = (TextPart(prompt),)
         if sample.images:
             content = interleaved_content(prompt, sample.images)
@@ -179,9 +185,12 @@ class DatasetTask(Task):
             content = (VideoPart(video=sample.video, num_frames=self.num_frames), *content)
         elif sample.image is not None:
             content = (ImagePart(sample.image), *content)
+        messages = (Message(role="user", content=content),)
+        if "prompts" in self.config and SYSTEM_PROMPT in self.config["prompts"]:
+            messages = (Message(role="system", content=(TextPart(self.template(SYSTEM_PROMPT)),)), *messages)
         return Request(
             request_id=request_id,
-            messages=(Message(role="user", content=content),),
+            messages=messages,
             generation=GenerationParams(max_new_tokens=self.max_new_tokens(sample)),
             continuation=continuation,
         )

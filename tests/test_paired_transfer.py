@@ -39,6 +39,7 @@ def pair_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "de": _items(generator, 14, 0.6, 0.8),
         "sw": [*_items(generator, 16, 0.3, 0.8), (1.0, None), (None, 1.0), (0.5, 1.0)],
         "am": _items(generator, 12, 0.2, 0.7),
+        "hi": [(1.0, None), (0.0, None), (1.0, None)],  # asked in hi only: no pair at all
     }
     records = pivot_pair_records(items) + native_records("en", [1.0, 0.0, 1.0, 1.0, 0.0, 1.0])
     return write_run(tmp_path_factory.mktemp("paired") / "run-p", "model-p", {"alm_bench": records})
@@ -121,8 +122,15 @@ def test_tables_label_each_view(transfer_json: dict) -> None:
     cells = dict(zip(table["columns"], sw["cells"], strict=True))
     assert cells["unpaired n"]["text"] == "18 vs 6"  # sw's scored items vs en's own items
     assert cells["paired n"]["text"] == "17"
+    (hi,) = [row for row in table["rows"] if row["label"] == "hi"]
+    hi_cells = dict(zip(table["columns"], hi["cells"], strict=True))
+    assert hi_cells["unpaired n"]["text"] == "3 vs 6"
+    assert hi_cells["paired gap"]["text"] == "-"
+    assert hi_cells["items without pair"]["text"] == "3"
     tiers = next(t for t in transfer_json["tables"] if t["key"] == "paired_tier_gap:alm_bench:model-p")
-    assert [row["label"] for row in tiers["rows"]] == ["tier 5", "tier 2"]
+    assert [row["label"] for row in tiers["rows"]] == ["tier 5", "tier 4", "tier 2"]
+    hi_tier = dict(zip(tiers["columns"], tiers["rows"][1]["cells"], strict=True))
+    assert hi_tier["paired gap"]["text"] == "-"
 
 
 @pytest.fixture

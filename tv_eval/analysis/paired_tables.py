@@ -16,10 +16,8 @@ from tv_eval.analysis.transfer import LanguageGap, TierGap, TransferProfile
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
 
-LANGUAGE_COLUMNS = [
-    "tier",
-    "unpaired gap",
-    "unpaired n",
+UNPAIRED_COLUMNS = ["unpaired gap", "unpaired n"]
+PAIRED_COLUMNS = [
     "paired gap",
     "paired n",
     "target (paired)",
@@ -31,7 +29,8 @@ LANGUAGE_COLUMNS = [
     "graded",
     "items without pair",
 ]
-TIER_COLUMNS = ["unpaired gap", "unpaired n", "paired gap", "paired n", "languages (paired)"]
+LANGUAGE_COLUMNS = ["tier", *UNPAIRED_COLUMNS, *PAIRED_COLUMNS]
+TIER_COLUMNS = [*UNPAIRED_COLUMNS, "paired gap", "paired n", "languages (paired)"]
 
 
 def _points(value: float, interval: tuple[float, float] | None) -> str:
@@ -51,13 +50,13 @@ def _count(value: int) -> Cell:
 
 def _unpaired_cells(gap: LanguageGap | TierGap | None, pivot_n: int) -> list[Cell]:
     if gap is None:
-        return [Cell(text="-"), Cell(text="-")]
+        return [Cell(text="-")] * len(UNPAIRED_COLUMNS)
     return [_gap_cell(gap.value, gap.interval, gap.n), Cell(text=f"{gap.n} vs {pivot_n}")]
 
 
 def _paired_cells(gap: PairedGap | None, unpaired: int) -> list[Cell]:
     if gap is None:
-        return [Cell(text="-")] * 10 + [_count(unpaired)]
+        return [*[Cell(text="-")] * (len(PAIRED_COLUMNS) - 1), _count(unpaired)]
     table = gap.agreement
     return [
         _gap_cell(gap.value, gap.interval, gap.n),

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 
 from tv_eval.api import ParsedOptions, normalize_answer
 
+# Sample metadata holding the question and answer as the data stores them (the protocols read them).
+RAW_QUESTION, RAW_ANSWER = "translated_question", "translated_answer"
+
 # The option words the fork's regex lists, matched case-insensitively; the French one is written
 # with a space before the colon, as the fork has it.
 FORK_OPTION_WORDS = (
@@ -112,6 +115,16 @@ def robust_mcq(text: str) -> ParsedOptions | str:
     if chosen is None:
         return f"multiple-choice answer {answer!r} is not among its options"
     return ParsedOptions(answer=chosen, options=options, label=label)
+
+
+def answer_fields(question_type: str | None, raw_answer: str) -> tuple[str, tuple[str, ...]]:
+    """A sample's reference and options: a multiple-choice answer as the robust reader reads it
+    where it can, else the answer as stored (stripped) without options."""
+    if question_type == "mcq":
+        parsed = robust_mcq(raw_answer)
+        if not isinstance(parsed, str):
+            return parsed.answer, parsed.options
+    return raw_answer.strip(), ()
 
 
 def _final_group_start(text: str) -> int | None:

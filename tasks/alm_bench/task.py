@@ -25,12 +25,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tasks.alm_bench.answers import (
+    RAW_ANSWER,
+    RAW_QUESTION,
+    answer_fields,
     authors_ground_truth,
     authors_options_line,
     fork_prompt,
     fork_reference,
     robust_mcq,
 )
+from tasks.alm_bench.pivot import PIVOT_OPTION, pivot_fields, pivot_pairs_requested, with_pivots
 from tasks.alm_bench.sources import DATA_OPTION, DataChoice, data_choice
 from tv_eval.api import (
     UNKNOWN_LANGUAGE,
@@ -64,7 +68,6 @@ if TYPE_CHECKING:
     from tv_eval.api import TierMap
 
 HERE = Path(__file__).parent
-RAW_QUESTION, RAW_ANSWER = "translated_question", "translated_answer"
 UNPARSED = "unparsed_reference"
 
 
@@ -89,22 +92,30 @@ class AlmBenchTask(GenerativeTask):
     }
     option_help: ClassVar[Mapping[str, str]] = {
         DATA_OPTION: "alm-bench (MBZUAI/ALM-Bench, default), lang-split or mcq-subset "
-        "(the TowerVision fork's data)"
+        "(the TowerVision fork's data)",
+        PIVOT_OPTION: "true: also ask each item in English on the same image, for paired transfer "
+        "(`tv-eval transfer`); default false",
     }
     default_data: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         super().__init__()
         self.use_sample = False
+        self.pivot_pairs = False
 
     def configure(self, options: Mapping[str, Any], source: DataSource | None = None) -> None:
         super().configure(options, source)
         self.data = data_choice(self.config, options, self.default_data or self.config["default_data"])
+        self.pivot_pairs = pivot_pairs_requested(options, self.data.name)
 
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
-        """The bundled sample of the fork's layout holds only some of its splits (`sample_splits`)."""
+        """The bundled sample of the fork's layout holds only some of its splits (`sample_splits`);
+        with `pivot_pairs`, each item is followed by its English twin (pivot.py)."""
         self.use_sample = source.use_sample
-        return super().load(source, tier_map)
+        loaded = super().load(source, tier_map)
+        if not self.pivot_pairs:
+            return loaded
+        return replace(loaded, samples=with_pivots(loaded.samples, tier_map))
 
     @cached_property
     def data(self) -> DataChoice:
@@ -184,12 +195,11 @@ class AlmBenchTask(GenerativeTask):
         given_type = _cell(row, "question_type")
         question_type = self.question_type_slug(str(given_type)) if given_type is not None else "mcq"
         raw_answer, raw_question = str(_cell(row, "answer") or ""), str(_cell(row, "question") or "")
-        reference, choices = raw_answer.strip(), ()
-        parsed = robust_mcq(raw_answer) if question_type == "mcq" else None
-        if parsed is not None and not isinstance(parsed, str):
-            reference, choices = parsed.answer, parsed.options
+        reference, choices = answer_fields(question_type, raw_answer)
         if not raw_question.strip():
             row.error("empty question")
+        english = (str(_cell(row, "english_question") or ""), str(_cell(row, "english_answer") or ""))
+        paired = pivot_fields(row.sample_id, *english) if self.pivot_pairs else {}
         return row.sample(
             language,
             category=str(_cell(row, "category") or "") or None,
@@ -203,6 +213,7 @@ class AlmBenchTask(GenerativeTask):
                 "english_answer": str(_cell(row, "english_answer") or "").strip(),
                 RAW_QUESTION: raw_question,
                 RAW_ANSWER: raw_answer,
+                **paired,
             },
         )
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from tv_eval.analysis.contrasts import Resampling
 from tv_eval.analysis.suite_board import suite_tables
+from tv_eval.analysis.paired_tables import paired_views
+from tv_eval.analysis.paired_transfer import PairedProfile
 from tv_eval.analysis.tables import Cell, ReportTable, mark_best, table_json
 from tv_eval.analysis.transfer import (
     ModelComparison,
@@ -80,6 +82,7 @@ class Leaderboard:
     languages: dict[str, list[str]]
     profiles: dict[str, list[TransferProfile]]
     comparisons: dict[str, list[ModelComparison]]
+    paired: dict[str, list[PairedProfile]] = field(default_factory=dict)
     tables: list[ReportTable] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     suites: dict[str, list[str]] = field(default_factory=dict)
@@ -109,6 +112,9 @@ class Leaderboard:
             "comparisons": {
                 task: [comparison.to_json() for comparison in comparisons]
                 for task, comparisons in self.comparisons.items()
+            },
+            "paired_transfer": {
+                task: [profile.to_json() for profile in profiles] for task, profiles in self.paired.items()
             },
         }
 
@@ -295,6 +301,12 @@ def _transfer_tables(
     if len(missing_pivot) < len(profiles):
         board.tables.append(mark_best(gap_table(task, profiles, tier_map)))
         board.tables.append(mark_best(tier_gap_table(task, profiles, tier_map)))
+    board.paired[task], paired_tables = paired_views(
+        [(entry.records, unpaired) for entry, unpaired in zip(entries, profiles, strict=True)],
+        tier_map,
+        resampling,
+    )
+    board.tables += paired_tables
     reference = entries[0]
     board.comparisons[task] = [
         compare_models(

@@ -1,7 +1,8 @@
 """Cross-lingual transfer: how far each language falls behind a pivot language, and model against model.
 
 For one model and task, the gap of a language is its mean score minus the pivot's (English by
-default); a tier's gap is the mean of its languages' gaps, so every language weighs the same.
+default); a tier's gap is the mean of its languages' gaps, so every language weighs the same. This
+is the unpaired view: each side over its own items (paired_transfer.py compares the same items).
 Between two models, each language is won by the one with the higher mean on the samples both
 evaluated, and the win is significant when the paired bootstrap interval of the difference
 excludes zero.
@@ -17,6 +18,7 @@ from typing import Any
 from tv_eval.analysis.contrasts import Difference, GroupReplicates, group_mean_replicates, paired_difference
 from tv_eval.analysis.pairing import pair_scores
 from tv_eval.analysis.tables import Cell, ReportTable
+from tv_eval.core.pairs import is_pivot
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
 from tv_eval.results.statistics import DEFAULT_RESAMPLES
@@ -58,8 +60,14 @@ class TransferProfile:
         return asdict(self)
 
 
+def _own_items(records: Sequence[ScoredSample]) -> list[ScoredSample]:
+    """The records of each language's own items: a task's pivot samples (tv_eval/core/pairs.py) are
+    its items asked again in the pivot language and belong to the paired view only."""
+    return [record for record in records if not is_pivot(record.metadata)]
+
+
 def _scored(records: Sequence[ScoredSample], metric: str) -> list[ScoredSample]:
-    return [record for record in records if metric in record.scores]
+    return [record for record in _own_items(records) if metric in record.scores]
 
 
 def _language_gaps(
@@ -208,7 +216,7 @@ def compare_models(
     seed: int = 0,
 ) -> ModelComparison:
     """Per language, paired over the sample ids both runs scored (a failure counts as 0)."""
-    pairing = pair_scores(records_a, records_b, metric)
+    pairing = pair_scores(_own_items(records_a), _own_items(records_b), metric)
     by_language: dict[str, list] = defaultdict(list)
     for pair in pairing.pairs:
         by_language[pair.language].append(pair)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         primary_spec,
         segment_metric,
     )
+    from tv_eval.core.pairs import PAIR_KEY, PARALLEL_ID, pivot_metadata
     from tv_eval.core.revisions import RevisionError, hub_model_is_local_only, resolve_model_revision
     from tv_eval.core.task import (
         DatasetIdentity,
@@ -141,6 +142,9 @@ _SOURCES: dict[str, str] = {
     "check_specs": "tv_eval.core.metrics",
     "primary_spec": "tv_eval.core.metrics",
     "segment_metric": "tv_eval.core.metrics",
+    "PAIR_KEY": "tv_eval.core.pairs",
+    "PARALLEL_ID": "tv_eval.core.pairs",
+    "pivot_metadata": "tv_eval.core.pairs",
     "AdapterSettings": "tv_eval.core.adapter",
     "BatchCallback": "tv_eval.core.adapter",
     "ModelAdapter": "tv_eval.core.adapter",
@@ -271,6 +275,8 @@ __all__ = [
     "IMAGE_SLOT",
     "METRIC_OPTIONS",
     "OPTION_LETTERS",
+    "PAIR_KEY",
+    "PARALLEL_ID",
     "PROMPT_OPTION",
     "REDACTED",
     "SHAPES",
@@ -376,6 +382,7 @@ __all__ = [
     "open_answer_correct",
     "parse_answer_with_options",
     "parse_list",
+    "pivot_metadata",
     "primary_spec",
     "read_image",
     "read_task_config",

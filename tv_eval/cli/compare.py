@@ -159,7 +159,8 @@ def transfer(
 
     if not any(board.profiles.values()):
         fail("the transfer view needs a per-sample primary metric; these runs' tasks have corpus-level ones")
-    if all(p.pivot_value is None for profiles in board.profiles.values() for p in profiles):
+    unpaired_empty = all(p.pivot_value is None for profiles in board.profiles.values() for p in profiles)
+    if unpaired_empty and not any(board.paired.values()):
         fail(f"pivot language {pivot_code} has no scored samples in these runs; choose another with --pivot")
     if run_dir2 is not None and not any(board.comparisons.values()):
         fail("the two runs share no task with the same primary metric; nothing to compare")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tv_eval.core import registry
+from tv_eval.core.pairs import PAIR_KEY, is_pivot
 from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
 from tv_eval.core.types import Sample
 from tv_eval.data.tiers import TierMap
@@ -37,7 +38,24 @@ def select_samples(
     samples: Sequence[Sample], languages: Sequence[str], tiers: Sequence[str], limit: int | None
 ) -> list[Sample]:
     """Filter by language and tier; `limit` takes samples round-robin over languages, in data order,
-    so a limited run still covers every selected language."""
+    so a limited run still covers every selected language. A task's pivot samples (core/pairs.py)
+    follow their items: filters and the limit choose items, and each chosen item keeps its pivot."""
+    items = [sample for sample in samples if not is_pivot(sample.metadata)]
+    chosen = _select_items(items, languages, tiers, limit)
+    if len(items) == len(samples):
+        return chosen
+    kept = {sample.sample_id for sample in chosen}
+    keys = {sample.metadata.get(PAIR_KEY) for sample in chosen} - {None}
+    return [
+        sample
+        for sample in samples
+        if sample.sample_id in kept or (is_pivot(sample.metadata) and sample.metadata.get(PAIR_KEY) in keys)
+    ]
+
+
+def _select_items(
+    samples: Sequence[Sample], languages: Sequence[str], tiers: Sequence[str], limit: int | None
+) -> list[Sample]:
     selected = [
         sample
         for sample in samples

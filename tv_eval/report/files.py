@@ -17,7 +17,7 @@ from tv_eval.core.staged_files import StagedFiles
 from tv_eval.report.console import TIER_CITATION
 from tv_eval.report.tables import ReportTable, table_markdown, tables_csv
 
-TRANSFER_PREFIXES = ("transfer_gap:", "transfer_tier_gap:", "wins:")
+TRANSFER_PREFIXES = ("transfer_gap:", "transfer_tier_gap:", "paired_gap:", "paired_tier_gap:", "wins:")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tv_eval.core.metrics import MetricKind, MetricSpec
+from tv_eval.core.pairs import PIVOT_FOR, is_pivot
 from tv_eval.core.types import MetricValue, SampleStatus, ScoredSample
 from tv_eval.data.languages import language_info
 from tv_eval.data.tiers import TIER_GROUP_ORDER, TierMap
@@ -21,6 +22,8 @@ from tv_eval.results.statistics import DEFAULT_RESAMPLES, bootstrap_macro_ci, bo
 from tv_eval.scoring.corpus_metrics import CorpusMetric, SegmentTable
 
 MACRO_SUFFIX = "_macro"
+# The facet holding a task's pivot samples (tv_eval/core/pairs.py), grouped by their target's language.
+PIVOT_FACET = "pivot_target"
 
 
 def status_counts(records: Iterable[ScoredSample]) -> dict[str, int]:
@@ -139,6 +142,26 @@ def _by_language(
     return by_language
 
 
+def _grouped(
+    records: Sequence[ScoredSample],
+    key: Callable[[ScoredSample], str | None],
+    metrics: Sequence[str],
+    *,
+    with_macro: bool,
+    options: dict[str, Any],
+) -> dict[str, Any]:
+    """One metrics block per label of `key` (records it labels None are left out)."""
+    groups: dict[str, list[ScoredSample]] = defaultdict(list)
+    for record in records:
+        label = key(record)
+        if label is not None:
+            groups[label].append(record)
+    return {
+        label: _metrics_block(members, metrics, with_macro=with_macro, **options)
+        for label, members in groups.items()
+    }
+
+
 def aggregate_task(
     records: Sequence[ScoredSample],
     *,
@@ -153,30 +176,29 @@ def aggregate_task(
 
     Per-sample metrics (from each record's `scores`, and every declared segment spec) are micro
     means; `corpus_metrics` are scored on each group's summed segment statistics. Both get the same
-    groups, macro variants and intervals.
+    groups, macro variants and intervals. Pivot samples (a task's extra pivot-language twins of its
+    items) count in `counts` but stay out of every group, so the pivot language's row holds only
+    its own items; they are reported apart, by their target's language, under `by_pivot_target`.
     """
-    metrics = _metric_names(records, specs, corpus_metrics)
+    every = records
+    pivots = [record for record in every if is_pivot(record.metadata)]
+    records = [record for record in every if not is_pivot(record.metadata)]
+    metrics = _metric_names(every, specs, corpus_metrics)
     tier_of = {language: tier_map.tier_of(language) for language in {record.language for record in records}}
-    tables = [SegmentTable.build(metric, records) for metric in corpus_metrics]
+    tables = [SegmentTable.build(metric, every) for metric in corpus_metrics]
     options: dict[str, Any] = {"seed": seed, "n_resamples": n_resamples, "corpus": tables}
 
     by_language = _by_language(records, metrics, tier_map, tier_of, options)
 
-    def grouped(key: Callable[[ScoredSample], str | None], with_macro: bool) -> dict[str, Any]:
-        groups: dict[str, list[ScoredSample]] = defaultdict(list)
-        for record in records:
-            label = key(record)
-            if label is not None:
-                groups[label].append(record)
-        return {
-            label: _metrics_block(members, metrics, with_macro=with_macro, **options)
-            for label, members in groups.items()
-        }
+    def grouped(
+        key: Callable[[ScoredSample], str | None], with_macro: bool, members: Sequence[ScoredSample] = records
+    ) -> dict[str, Any]:
+        return _grouped(members, key, metrics, with_macro=with_macro, options=options)
 
     by_tier = grouped(lambda r: tier_of[r.language], with_macro=True)
     by_tier_group = grouped(lambda r: tier_map.group_of(tier_of[r.language]), with_macro=True)
     block: dict[str, Any] = {
-        "counts": status_counts(records),
+        "counts": status_counts(every),
         "overall": _metrics_block(records, metrics, with_macro=True, **options),
         "by_language": by_language,
         "by_tier": {tier: by_tier[tier] for tier in tier_map.tier_order() if tier in by_tier},
@@ -188,6 +210,9 @@ def aggregate_task(
         block[f"by_{facet}"] = dict(
             sorted(grouped(lambda r, f=facet: getattr(r, f), with_macro=False).items())
         )
+    if pivots:
+        by_target = grouped(lambda r: str(r.metadata.get(PIVOT_FOR)), with_macro=False, members=pivots)
+        block[f"by_{PIVOT_FACET}"] = dict(sorted(by_target.items()))
     return block
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tv_eval.analysis.contrasts import Resampling
-from tv_eval.analysis.suite_board import suite_tables
 from tv_eval.analysis.paired_tables import paired_views
 from tv_eval.analysis.paired_transfer import PairedProfile
+from tv_eval.analysis.suite_board import suite_tables
 from tv_eval.analysis.tables import Cell, ReportTable, mark_best, table_json
 from tv_eval.analysis.transfer import (
     ModelComparison,

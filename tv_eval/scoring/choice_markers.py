@@ -157,9 +157,15 @@ def _languages_of_scripts(text: str, known: tuple[str, ...] = ()) -> tuple[str, 
     )
 
 
+@lru_cache(maxsize=1)
+def _base_markers() -> Markers:
+    """English and every language's answer and option words: where every reading starts."""
+    return _entry("en").merged(_all_languages())
+
+
 @lru_cache(maxsize=4096)
 def _markers_for_languages(codes: tuple[str, ...]) -> Markers:
-    markers = _entry("en").merged(_all_languages())
+    markers = _base_markers()
     for code in codes:
         markers = markers.merged(_entry(code))
     return markers

@@ -30,9 +30,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from alm_mcq_rows import mcq_rows
 
-REPO = Path(__file__).resolve().parent.parent
-SAMPLE = REPO / "tasks" / "alm_bench" / "sample" / "test-00000-of-00001.parquet"
 LMMS_EVAL = "lmms-eval==0.7.3"
 LMMS_RUNTIME = ("decord==0.6.0", "filelock<4")
 TORCH = "torch==2.13.0"
@@ -136,16 +135,6 @@ def tiny_model(work: Path) -> Path:
     if not (folder / "config.json").exists():
         build_tiny_model(folder)
     return folder
-
-
-def mcq_rows(size: int) -> pa.Table:
-    """`size` multiple-choice rows in ALM-Bench's schema: the sample's, repeated under new ids."""
-    table = pq.read_table(SAMPLE)
-    mcq = table.filter(pa.compute.equal(table["Question_Type"], "Multiple Choice Questions"))
-    indices = [index % mcq.num_rows for index in range(size)]
-    rows = mcq.take(indices)
-    ids = [f"{original}-{index}" for index, original in enumerate(rows["ID"].to_pylist())]
-    return rows.set_column(rows.schema.get_field_index("ID"), "ID", pa.array(ids))
 
 
 def prepare_size(work: Path, size: int, model: Path) -> None:

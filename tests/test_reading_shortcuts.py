@@ -1,11 +1,12 @@
-"""The substring check that spares compiling a term's pattern must never skip a text the pattern matches."""
+"""Shortcuts in reading an answer that must not change what is read: the substring check that spares
+compiling a term's pattern, and merging many languages' markers in one pass."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tv_eval.scoring.choice_markers import markers_for, table_codes
+from tv_eval.scoring.choice_markers import Markers, _entry, markers_for, table_codes
 from tv_eval.scoring.normalization import normalize_answer
 from tv_eval.scoring.term_patterns import may_occur, term_pattern
 
@@ -55,3 +56,22 @@ def test_attached_forms_still_count_and_absent_options_are_skipped() -> None:
     assert term_pattern("הכותל", hebrew).search("בכותל")
     assert not may_occur("москва", russian, "это париж")
     assert not may_occur("red bus", _affixes("en"), "a red car")
+
+
+@settings(max_examples=60, deadline=None)
+@given(codes=st.lists(st.sampled_from(table_codes()), min_size=1, max_size=8))
+def test_merging_in_one_pass_equals_merging_one_by_one(codes: list[str]) -> None:
+    one_by_one = _entry("en")
+    for code in codes:
+        one_by_one = one_by_one.merged(_entry(code))
+    assert _entry("en").merged_all([_entry(code) for code in codes]) == one_by_one
+
+
+def test_a_letter_placed_differently_is_dropped_at_its_step_and_may_come_back() -> None:
+    first, second, third = (
+        Markers(letters=(("x", 0),)),
+        Markers(letters=(("x", 1),)),
+        Markers(letters=(("x", 0),)),
+    )
+    assert first.merged_all([second]).letters == ()
+    assert first.merged_all([second, third]).letters == (("x", 0),)

@@ -76,5 +76,6 @@ ALIASES: dict[str, dict[str, Any]] = {
         "model_id": "tiny-random",
         "dtype": "float32",
         "description": "A random-weight LLaVA built locally on first use, for offline smoke tests and CI",
+        "options": {"threads": 1},
     },
 }

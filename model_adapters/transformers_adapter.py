@@ -19,12 +19,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from model_adapters.transformers_config import context_length, resolve_device, resolve_dtype
+from model_adapters.transformers_config import context_length, cpu_threads, resolve_device, resolve_dtype
 from model_adapters.transformers_decoding import (
     decoding_kwargs,
     truncate_at_stop,
     until_stop_token,
 )
+from model_adapters.transformers_prefetch import Prefetcher
+from model_adapters.transformers_tokens import PromptCounter
 from tv_eval.api import (
     AdapterSettings,
     BatchCallback,
@@ -88,9 +90,14 @@ class TransformersAdapter(ModelAdapter):
         self.revision = self.resolve_revision(settings)
         self.device = resolve_device(settings.device)
         self.dtype_name = resolve_dtype(settings.dtype, settings.options.get("default_dtype"), self.device)
+        threads = cpu_threads(settings.options)
+        if threads is not None and self.device == "cpu":
+            torch.set_num_threads(threads)
         self.max_image_pixels = max_image_pixels()
         self.processor, self._model = self._load(getattr(torch, self.dtype_name))
         self.image_side = needed_side(getattr(self.processor, "image_processor", None))
+        self.prompt_counter = PromptCounter(self.processor, self._full_prompt_count)
+        self.prefetcher: Prefetcher[_Prepared, BatchFeature] = Prefetcher(self._batch_inputs, key=id)
         self.context_length = context_length(self.model.config)
         self.batch_size = settings.batch_size or (
             AUTO_BATCH_SIZE_CUDA if self.device.startswith("cuda") else AUTO_BATCH_SIZE_CPU
@@ -144,12 +151,12 @@ class TransformersAdapter(ModelAdapter):
         )
 
     def close(self) -> None:
-        import torch
-
+        self.prefetcher.close()
         self._model = None
-        gc.collect()
         if self.device.startswith("cuda"):
-            torch.cuda.empty_cache()
+            # Only a GPU's memory needs handing back at once; on CPU a full collection here took over a
+            # second of the smoke run for nothing the process would not free anyway.
+            self._release_memory()
 
     # generate
 
@@ -181,6 +188,7 @@ class TransformersAdapter(ModelAdapter):
             run=self._generate_batch,
             on_error=lambda item, error: _error_response(item, error),
             on_batch=on_batch,
+            prefetcher=self.prefetcher,
         )
         return [results[index] for index in range(len(requests))]
 
@@ -188,7 +196,7 @@ class TransformersAdapter(ModelAdapter):
         import torch
 
         params = batch[0].request.generation
-        inputs = self._encode(batch)
+        inputs = self._on_model(self.prefetcher.take(batch))
         tokenizer = self.processor.tokenizer
         with torch.inference_mode():
             output = self.model.generate(
@@ -255,7 +263,7 @@ class TransformersAdapter(ModelAdapter):
             item.text = self.processor.apply_chat_template(
                 _to_hf_messages(request.messages), add_generation_prompt=True, tokenize=False
             )
-            item.prompt_tokens = int(self._encode([item])["input_ids"].shape[1])
+            item.prompt_tokens = self.prompt_counter.count(item.text, item.images)
         except Exception as exc:
             item.error = f"request could not be rendered: {_first_line(exc)}"
             return item
@@ -266,16 +274,25 @@ class TransformersAdapter(ModelAdapter):
             )
         return item
 
+    def _full_prompt_count(self, text: str, images: Sequence[Image.Image]) -> int:
+        """A prompt's length as the processor makes it, image preprocessing included."""
+        return int(self._processor_inputs([text], [list(images)] if images else None)["input_ids"].shape[1])
+
     def _encode(self, batch: list[_Prepared]) -> BatchFeature:
-        """Tokenize and preprocess a batch; the chat template already holds the special tokens."""
+        """Tokenize and preprocess a batch, on the model's device."""
+        return self._on_model(self._batch_inputs(batch))
+
+    def _batch_inputs(self, batch: list[_Prepared]) -> BatchFeature:
         images = [item.images for item in batch] if batch[0].images else None
-        inputs = self.processor(
-            text=[item.text for item in batch],
-            images=images,
-            return_tensors="pt",
-            padding=True,
-            add_special_tokens=False,
+        return self._processor_inputs([item.text for item in batch], images)
+
+    def _processor_inputs(self, texts: list[str], images: list[list[Image.Image]] | None) -> BatchFeature:
+        """The processor's tensors, on the CPU; the chat template already holds the special tokens."""
+        return self.processor(
+            text=texts, images=images, return_tensors="pt", padding=True, add_special_tokens=False
         )
+
+    def _on_model(self, inputs: BatchFeature) -> BatchFeature:
         return inputs.to(self.model.device, dtype=self.model.dtype)
 
     def _run_batched(
@@ -285,11 +302,13 @@ class TransformersAdapter(ModelAdapter):
         run: Callable[[list[_Prepared]], list[T]],
         on_error: Callable[[_Prepared, str], T],
         on_batch: Callable[[Sequence[int], Sequence[T]], None] | None = None,
+        prefetcher: Prefetcher[_Prepared, BatchFeature] | None = None,
     ) -> dict[int, T]:
         """Run ready items in batches of similar length, halving the batch size on out-of-memory.
 
         Longest prompts go first so an out-of-memory error shows up early; the smaller batch size is kept
-        for the rest of the run. At batch size 1 an out-of-memory error is that request's error.
+        for the rest of the run. At batch size 1 an out-of-memory error is that request's error. With a
+        prefetcher, the next batch of the group is preprocessed while `run` works on this one.
         """
         import torch
 
@@ -305,6 +324,9 @@ class TransformersAdapter(ModelAdapter):
             start = 0
             while start < len(group):
                 batch = group[start : start + self.batch_size]
+                if prefetcher is not None:
+                    prefetcher.plan(batch)
+                    prefetcher.plan(group[start + len(batch) : start + len(batch) + self.batch_size])
                 try:
                     outputs = run(batch)
                 except torch.OutOfMemoryError as exc:
@@ -317,6 +339,8 @@ class TransformersAdapter(ModelAdapter):
                 if on_batch is not None:
                     on_batch([item.index for item in batch], outputs)
                 start += len(batch)
+        if prefetcher is not None:
+            prefetcher.drop()
         return results
 
     def _release_memory(self) -> None:

@@ -6,6 +6,9 @@ resolved dtype before any model loads.
 
 from __future__ import annotations
 
+import sys
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from tv_eval.api import ModelLoadError
@@ -15,13 +18,57 @@ SUPPORTED_DTYPES = ("bfloat16", "float16", "float32")
 _CONTEXT_ATTRIBUTES = ("max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
 
 
-def resolve_device(requested: str) -> str:
-    """'auto' means the GPU when there is one; anything else is passed to torch as given."""
-    import torch
+# Device nodes a Linux GPU driver creates (NVIDIA, AMD ROCm, WSL's GPU bridge): without any of them torch
+# cannot see a GPU.
+_GPU_DEVICE_NODES = ("nvidia[0-9]*", "kfd", "dxg")
 
+
+def resolve_device(requested: str) -> str:
+    """'auto' means the GPU when there is one; anything else is passed to torch as given.
+
+    torch is asked only when a GPU is possible at all: importing it takes seconds, and a fully cached
+    rerun needs the device only to name its cache key.
+    """
     if requested != "auto":
         return requested
+    if not _gpu_possible():
+        return "cpu"
+    import torch
+
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _gpu_possible() -> bool:
+    """False only when no GPU can be in reach: a CPU-only torch build, macOS (no CUDA), or a Linux
+    machine without a GPU driver's device node. Anywhere else torch decides."""
+    try:
+        if metadata.version("torch").endswith("+cpu"):
+            return False
+    except metadata.PackageNotFoundError:
+        return True
+    if sys.platform == "darwin":
+        return False
+    if sys.platform.startswith("linux"):
+        return any(any(Path("/dev").glob(pattern)) for pattern in _GPU_DEVICE_NODES)
+    return True
+
+
+def cpu_threads(options: Any) -> int | None:
+    """The `threads` model option: torch's intra-op threads on CPU (None: torch's default).
+
+    Tiny models run fastest on one thread: their matrices are too small to share out, and on a busy
+    machine the extra threads wait on each other for longer than the work takes.
+    """
+    value = options.get("threads")
+    if value is None:
+        return None
+    try:
+        threads = int(value)
+    except (TypeError, ValueError):
+        threads = 0
+    if threads < 1 or str(threads) != str(value).strip():
+        raise ModelLoadError(f"model option threads must be a whole number of at least 1, not {value!r}")
+    return threads
 
 
 def resolve_dtype(requested: str, default: str | None, device: str) -> str:
@@ -29,8 +76,6 @@ def resolve_dtype(requested: str, default: str | None, device: str) -> str:
 
     fp32 on CPU because bf16 matmuls there are slow and less exact, and CI gates on exact CPU outputs.
     """
-    import torch
-
     if requested != "auto":
         if requested not in SUPPORTED_DTYPES:
             raise ModelLoadError(
@@ -39,6 +84,8 @@ def resolve_dtype(requested: str, default: str | None, device: str) -> str:
         return requested
     if not device.startswith("cuda"):
         return "float32"
+    import torch
+
     bf16 = torch.cuda.is_bf16_supported()
     if default in SUPPORTED_DTYPES and (default != "bfloat16" or bf16):
         return default

@@ -10,6 +10,7 @@ of every language always apply, since models often answer in another language th
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 from importlib import resources
@@ -63,8 +64,22 @@ class Markers:
         return Affixes(self.prefixes, self.initial_drop, self.suffixes, self.stem_drop)
 
     def merged(self, other: Markers) -> Markers:
-        values = {name: _unique(getattr(self, name) + getattr(other, name)) for name in _LIST_FIELDS}
-        return Markers(**values, letters=_merged_letters(self.letters, other.letters))
+        return self.merged_all((other,))
+
+    def merged_all(self, others: Sequence[Markers]) -> Markers:
+        """This entry merged with each of `others` in turn: the word lists in one pass (their order
+        is canonical, so one pass gives what merging one by one gives), the letters one by one (a
+        letter two languages place differently is dropped at that step)."""
+        values = {
+            name: _unique(
+                getattr(self, name) + tuple(word for other in others for word in getattr(other, name))
+            )
+            for name in _LIST_FIELDS
+        }
+        letters = self.letters
+        for other in others:
+            letters = _merged_letters(letters, other.letters)
+        return Markers(**values, letters=letters)
 
 
 def _unique(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -157,12 +172,15 @@ def _languages_of_scripts(text: str, known: tuple[str, ...] = ()) -> tuple[str, 
     )
 
 
+@lru_cache(maxsize=1)
+def _base_markers() -> Markers:
+    """English and every language's answer and option words: where every reading starts."""
+    return _entry("en").merged(_all_languages())
+
+
 @lru_cache(maxsize=4096)
 def _markers_for_languages(codes: tuple[str, ...]) -> Markers:
-    markers = _entry("en").merged(_all_languages())
-    for code in codes:
-        markers = markers.merged(_entry(code))
-    return markers
+    return _base_markers().merged_all([_entry(code) for code in codes])
 
 
 def markers_for(language: str | None, text: str) -> Markers:

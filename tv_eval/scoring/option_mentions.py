@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import regex
 
 from tv_eval.scoring.choice_markers import Markers
-from tv_eval.scoring.term_patterns import joins, term_pattern
+from tv_eval.scoring.term_patterns import joins, may_occur, term_pattern
 
 # A negation reaches over the words of its own clause only: "I'm not sure, Paris" names Paris.
 _CLAUSE_BREAK = regex.compile(r"[.,;:!?。，、；：！？()\[\]（）\"«»“”|/\n—–]")
@@ -83,7 +83,7 @@ def option_mentions(text: str, options: Sequence[str], markers: Markers) -> list
     found = [
         Mention(index, match.start(), match.end(), is_negated(text, match.start(), match.end(), markers))
         for index, option in enumerate(options)
-        if option
+        if option and may_occur(option, markers.affixes, text)
         for match in term_pattern(option, markers.affixes).finditer(text)
     ]
     return [mention for mention in found if not _inside_longer(mention, found)]

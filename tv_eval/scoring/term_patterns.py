@@ -104,6 +104,19 @@ def term_source(term: str, affixes: Affixes) -> str:
     return before_boundary(term) + pattern + after_boundary(term)
 
 
+def may_occur(term: str, affixes: Affixes, text: str) -> bool:
+    """False when `term_pattern` cannot match `text`: every form it matches holds, for each word, the
+    word less its longest droppable initial and ending, so a text without those cores is skipped
+    without compiling the pattern (compiling is most of the cost of reading an answer)."""
+    for word in term.split(" "):
+        start = max((len(drop) for drop in affixes.initial_drop if word.startswith(drop)), default=0)
+        end = max((len(drop) for drop in affixes.stem_drop if word.endswith(drop)), default=0)
+        core = word[start : len(word) - end]
+        if core and core not in text:
+            return False
+    return True
+
+
 @lru_cache(maxsize=8192)
 def term_pattern(term: str, affixes: Affixes) -> regex.Pattern[str]:
     """The compiled pattern of a normalized term (see term_source)."""

@@ -1,0 +1,77 @@
+"""Shortcuts in reading an answer that must not change what is read: the substring check that spares
+compiling a term's pattern, and merging many languages' markers in one pass."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tv_eval.scoring.choice_markers import Markers, _entry, markers_for, table_codes
+from tv_eval.scoring.normalization import normalize_answer
+from tv_eval.scoring.term_patterns import may_occur, term_pattern
+
+# Options as the benchmarks write them, in scripts with attached affixes and initial or final changes.
+OPTIONS = (
+    "москва",
+    "הכותל",
+    "ankara",
+    "kraków",
+    "warszawa",
+    "김치",
+    "東京タワー",
+    "red bus",
+    "la tour eiffel",
+)
+
+
+def _affixes(language: str):
+    return markers_for(language, "").affixes
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    language=st.sampled_from(table_codes()),
+    option=st.sampled_from(OPTIONS),
+    before=st.text(max_size=6),
+    after=st.text(max_size=6),
+    cut_start=st.integers(0, 2),
+    cut_end=st.integers(0, 2),
+)
+def test_a_skipped_text_has_no_match(
+    language: str, option: str, before: str, after: str, cut_start: int, cut_end: int
+) -> None:
+    affixes = _affixes(language)
+    changed = option[cut_start : len(option) - cut_end] if len(option) > 4 else option
+    for form in (option, changed):
+        text = normalize_answer(f"{before}{form}{after}")
+        if term_pattern(option, affixes).search(text):
+            assert may_occur(option, affixes, text)
+
+
+def test_attached_forms_still_count_and_absent_options_are_skipped() -> None:
+    russian, hebrew = _affixes("ru"), _affixes("he")
+    assert may_occur("москва", russian, "это москве")
+    assert term_pattern("москва", russian).search("это в москве")
+    assert may_occur("הכותל", hebrew, "בכותל")
+    assert term_pattern("הכותל", hebrew).search("בכותל")
+    assert not may_occur("москва", russian, "это париж")
+    assert not may_occur("red bus", _affixes("en"), "a red car")
+
+
+@settings(max_examples=60, deadline=None)
+@given(codes=st.lists(st.sampled_from(table_codes()), min_size=1, max_size=8))
+def test_merging_in_one_pass_equals_merging_one_by_one(codes: list[str]) -> None:
+    one_by_one = _entry("en")
+    for code in codes:
+        one_by_one = one_by_one.merged(_entry(code))
+    assert _entry("en").merged_all([_entry(code) for code in codes]) == one_by_one
+
+
+def test_a_letter_placed_differently_is_dropped_at_its_step_and_may_come_back() -> None:
+    first, second, third = (
+        Markers(letters=(("x", 0),)),
+        Markers(letters=(("x", 1),)),
+        Markers(letters=(("x", 0),)),
+    )
+    assert first.merged_all([second]).letters == ()
+    assert first.merged_all([second, third]).letters == (("x", 0),)

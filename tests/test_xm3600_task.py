@@ -163,3 +163,12 @@ def test_sample_run_filters_languages_and_cider_recomputes(tv_eval_cache: Path, 
         assert task["by_tier"][tier]["cider"]["value"] == pytest.approx(value)
     assert len({round(value, 6) for value in by_language.values()}) > 1
     assert task["metric_info"]["cider"]["tokenisation"]["th"] == "grapheme"
+    # The leaderboard rebuilds CIDEr from the saved spec (it once knew only sacrebleu's metrics).
+    board = run_cli(
+        ["leaderboard", str(run_dir), "--output", str(tmp_path / "lb"), "--format", "json"], tv_eval_cache
+    )
+    assert board.returncode == 0, board.stderr
+    tables = json.loads((tmp_path / "lb" / "leaderboard.json").read_text(encoding="utf-8"))["tables"]
+    (overall,) = [table for table in tables if table["key"] == "overall"]
+    mean = sum(by_language.values()) / len(by_language)
+    assert overall["rows"][0]["cells"][0]["value"] == pytest.approx(mean)

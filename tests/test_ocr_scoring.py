@@ -1,7 +1,7 @@
 """CC-OCR's scoring: the token F1 (tv_eval.scoring.ocr_tokens) against values recorded by running
 upstream lmms-eval's and the TowerVision fork's own evaluators (tests/data/cc_ocr_reference_vectors.json,
 sources named in the file), and the edit distance / similarity of document parsing against values
-worked out by hand."""
+worked out by hand and recorded from upstream's doc-parsing evaluator (cc_ocr_doc_parsing_vectors.json)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from tv_eval.scoring.doc_parsing import doc_parsing_score
 from tv_eval.scoring.edit_distance import edit_distance, edit_similarity
 from tv_eval.scoring.ocr_tokens import OcrMicroF1, f1_of, micro_f1_spec, ocr_tokens, token_counts
 
-VECTORS = json.loads(
-    (Path(__file__).parent / "data" / "cc_ocr_reference_vectors.json").read_text(encoding="utf-8")
-)
+DATA = Path(__file__).parent / "data"
+VECTORS = json.loads((DATA / "cc_ocr_reference_vectors.json").read_text(encoding="utf-8"))
+DOC_VECTORS = json.loads((DATA / "cc_ocr_doc_parsing_vectors.json").read_text(encoding="utf-8"))
 # The subsets (split names) of the vectors and their BCP-47 tags, as tasks/cc_ocr/config.yaml maps them.
 LANGUAGES = {
     "French": "fr",
@@ -118,3 +118,10 @@ def test_doc_parsing_cleaning_per_operation() -> None:
     assert doc_parsing_score("formula", "", "") == 0.0
     assert doc_parsing_score("molecular", "<smiles>CC(=O) O</smiles>", "CC(=O)O") == 1.0
     assert doc_parsing_score("molecular", "CCO", "CC(=O)O") == pytest.approx(1 - 4 / 7)
+
+
+@pytest.mark.parametrize(
+    "case", DOC_VECTORS["cases"], ids=lambda case: f"{case['operation']}:{case['gt'][:10]}"
+)
+def test_doc_parsing_equals_upstream(case: dict) -> None:
+    assert doc_parsing_score(case["operation"], case["pred"], case["gt"]) == pytest.approx(case["score"])

@@ -18,7 +18,7 @@ from tv_eval.analysis.pairing import PairedSegments, Pairing, pair_scores, pair_
 from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import ScoredSample
 from tv_eval.scoring.corpus_metrics import CorpusMetric
-from tv_eval.scoring.sacrebleu_metrics import corpus_metric_of
+from tv_eval.scoring.corpus_registry import corpus_metric_of
 
 
 @dataclass(frozen=True)

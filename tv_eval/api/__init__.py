@@ -90,8 +90,11 @@ if TYPE_CHECKING:
         normalize_answer,
         parse_answer_with_options,
     )
+    from tv_eval.scoring.cider import CiderMetric, cider_spec
     from tv_eval.scoring.comet_scoring import CometScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
+    from tv_eval.scoring.doc_parsing import DOC_PARSING_OPERATIONS, doc_parsing_score
+    from tv_eval.scoring.edit_distance import edit_distance, edit_similarity
     from tv_eval.scoring.exact_match import (
         contains_match,
         exact_match,
@@ -106,6 +109,7 @@ if TYPE_CHECKING:
         open_answer_candidates,
         open_answer_correct,
     )
+    from tv_eval.scoring.ocr_tokens import OcrMicroF1, f1_of, micro_f1_spec, token_counts
     from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers, corpus_spec
     from tv_eval.scoring.translation import (
         DEFAULT_PROMPT,
@@ -266,6 +270,17 @@ _SOURCES: dict[str, str] = {
     "IMAGE_SLOT": "tv_eval.core.interleave",
     "ImageSlotError": "tv_eval.core.interleave",
     "interleaved_content": "tv_eval.core.interleave",
+    # Captioning and OCR scoring (XM3600, CC-OCR).
+    "CiderMetric": "tv_eval.scoring.cider",
+    "cider_spec": "tv_eval.scoring.cider",
+    "DOC_PARSING_OPERATIONS": "tv_eval.scoring.doc_parsing",
+    "doc_parsing_score": "tv_eval.scoring.doc_parsing",
+    "edit_distance": "tv_eval.scoring.edit_distance",
+    "edit_similarity": "tv_eval.scoring.edit_distance",
+    "OcrMicroF1": "tv_eval.scoring.ocr_tokens",
+    "f1_of": "tv_eval.scoring.ocr_tokens",
+    "micro_f1_spec": "tv_eval.scoring.ocr_tokens",
+    "token_counts": "tv_eval.scoring.ocr_tokens",
 }
 
 __all__ = [
@@ -402,6 +417,19 @@ __all__ = [
     "video_qa_protocol",
     "with_file_fingerprint",
     "write_video",
+]
+# Captioning and OCR scoring (XM3600, CC-OCR).
+__all__ += [
+    "DOC_PARSING_OPERATIONS",
+    "CiderMetric",
+    "OcrMicroF1",
+    "cider_spec",
+    "doc_parsing_score",
+    "edit_distance",
+    "edit_similarity",
+    "f1_of",
+    "micro_f1_spec",
+    "token_counts",
 ]
 
 

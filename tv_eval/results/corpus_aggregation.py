@@ -12,7 +12,7 @@ from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import MetricValue, ScoredSample
 from tv_eval.results.statistics import bootstrap_corpus_ci, bootstrap_corpus_macro_ci
 from tv_eval.scoring.corpus_metrics import CorpusMetric, SegmentTable
-from tv_eval.scoring.sacrebleu_metrics import corpus_metric_of
+from tv_eval.scoring.corpus_registry import corpus_metric_of
 
 
 def corpus_metrics_of(specs: Iterable[MetricSpec]) -> list[CorpusMetric]:

@@ -63,6 +63,8 @@ class DatasetTask(Task):
 
     def __init__(self) -> None:
         self.options: dict[str, Any] = {}
+        # Whether the last `load` read the bundled sample (`sample_splits`, `sample_max_new_tokens`).
+        self.use_sample = False
 
     @cached_property
     def config(self) -> TaskConfig:
@@ -96,7 +98,10 @@ class DatasetTask(Task):
     # Loading
 
     def parts(self) -> Sequence[DataPart]:
-        """What to read: each of the config's `splits`, else its one `split`."""
+        """What to read: each of the config's `splits`, else its one `split`; on the bundled sample its
+        `sample_splits` where the config names them (the sample holds only those)."""
+        if self.use_sample and "sample_splits" in self.config:
+            return [DataPart(split=str(split)) for split in self.config["sample_splits"]]
         splits = self.config["splits"] if "splits" in self.config else [self.config["split"]]
         return [DataPart(split=str(split)) for split in splits]
 
@@ -136,6 +141,7 @@ class DatasetTask(Task):
         )
 
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:
+        self.use_sample = source.use_sample
         context = self.load_context(source, tier_map)
         columns = self.config.columns()
         ids = UniqueIds()
@@ -158,9 +164,12 @@ class DatasetTask(Task):
 
     def max_new_tokens(self, sample: Sample) -> int:
         """The `max_new_tokens` option where a task offers it, else the config's `max_new_tokens`: one
-        number, or per question type with a `default` entry for the rest."""
+        number, or per question type with a `default` entry for the rest; on the bundled sample (a smoke
+        test) `sample_max_new_tokens` where the config has it."""
         if self.options.get(LIMIT_OPTION):
             return int(self.options[LIMIT_OPTION])
+        if self.use_sample and "sample_max_new_tokens" in self.config:
+            return int(self.config["sample_max_new_tokens"])
         limits = self.config["max_new_tokens"]
         if not isinstance(limits, Mapping):
             return int(limits)

@@ -21,7 +21,11 @@ from tv_eval.data.tiers import joshi_tier_map
 from tv_eval.pipeline.preparation import RunConfigError, prepare_tasks
 
 # The TowerVision paper's set, as far as this installation registers its tasks (tv_eval/data/suites.toml).
-TOWERVISION = ["alm_bench_paper", "multi30k", "commute", "vimul_bench"]
+# The paper's set: the benchmarks of its abstract, CoMMuTE, and the fork's multilingual tasks.
+TOWERVISION = [
+    "alm_bench_paper", "multi30k", "commute", "vimul_bench", "maxm", "xgqa", "xmmmu", "m3exam", "marvl",
+    "cvqa", "xm3600", "cc_ocr",
+]  # fmt: skip
 
 CUSTOM = """
 [mt]

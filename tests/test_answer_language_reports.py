@@ -14,6 +14,8 @@ from tv_eval.core.metrics import ANSWER_LANGUAGE, ANSWER_LANGUAGE_UNIDENTIFIED, 
 from tv_eval.core.metrics import segment_metric as metric
 from tv_eval.core.types import ScoredSample
 
+pytestmark = pytest.mark.slow
+
 SKILL = {"en": 0.8, "de": 0.7, "sw": 0.5, "am": 0.4}
 SPECS = (metric("accuracy", primary=True), *answer_language_specs())
 PER_LANGUAGE = 60

@@ -90,13 +90,13 @@ UNCHECKED_STATUSES = (SampleStatus.FAILED, SampleStatus.EXCLUDED)
 
 
 def checked_record(record: ScoredSample, expected: str | None) -> ScoredSample:
-    """The record with its answer checked against `expected` (any earlier check replaced). Left
-    unchecked: no expectation (None or an unknown language), no answer, a failed or excluded sample."""
+    """The record with its answer checked against `expected`, any earlier check replaced. Left
+    unchecked (and without an earlier check's results): no expectation (None or an unknown language),
+    no answer, a failed or excluded sample."""
     scores, details = without_language_results(record.scores, record.details)
     answer = record.prediction or ""
-    if expected is None or expected == UNKNOWN_LANGUAGE or not answer.strip():
-        return record
-    if record.status in UNCHECKED_STATUSES:
-        return record
+    unchecked = record.status in UNCHECKED_STATUSES or not answer.strip()
+    if expected is None or expected == UNKNOWN_LANGUAGE or unchecked:
+        return replace(record, scores=scores, details=details)
     checked = check_answer_language(answer, expected)
     return replace(record, scores={**scores, **checked.scores()}, details={**details, **checked.details()})

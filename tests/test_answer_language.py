@@ -250,6 +250,15 @@ def test_the_other_tasks_set_their_expectation() -> None:
     assert AlmBenchPaperTask().reported_specs("paper")[-1].name == ANSWER_LANGUAGE_UNIDENTIFIED
 
 
+def test_a_task_may_expect_one_language_whatever_the_question() -> None:
+    class EnglishAnswers(AlmBenchTask):
+        fixed_answer_language = "en"
+
+    task = EnglishAnswers()
+    assert task.expected_answer_language(_sample(task, "short", "sw"), "robust") == "en"
+    assert task.expected_answer_language(_sample(task, "mcq", "sw", ("a", "b")), "robust") is None
+
+
 def test_loglikelihood_tasks_expect_no_answer_language() -> None:
     commute = CommuteTask()
     assert commute.expected_answer_language(_sample(commute, "translation", "de"), "official") is None

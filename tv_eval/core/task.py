@@ -136,6 +136,9 @@ class Task(ABC):
     # Scoring modes whose generated answers are free text in a known language (by default the
     # sample's; see `expected_answer_language`): they also report `answer_language`.
     answer_language_modes: ClassVar[tuple[ScoringMode, ...]] = ()
+    # The language every answer is expected in, whatever the question's (xGQA asks for English answers);
+    # None: the sample's own language.
+    fixed_answer_language: ClassVar[str | None] = None
 
     def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
         """Apply --task-option values before loading; the default accepts none. `source` is where the
@@ -167,12 +170,12 @@ class Task(ABC):
         return check_specs((*specs, *answer_language_specs()), self.name)
 
     def expected_answer_language(self, sample: Sample, scoring: str) -> str | None:
-        """The language a free-text answer to `sample` should be in under `scoring`: the sample's own in
-        `answer_language_modes`; None (no expectation, no check) elsewhere and for a question with
-        options, whose answer is a choice, not free text."""
+        """The language a free-text answer to `sample` should be in under `scoring`: in
+        `answer_language_modes`, `fixed_answer_language` or else the sample's own; None (no expectation,
+        no check) elsewhere and for a question with options, whose answer is a choice, not free text."""
         if scoring not in self.answer_language_modes or sample.choices or sample.question_type == "mcq":
             return None
-        return sample.language
+        return self.fixed_answer_language or sample.language
 
     @abstractmethod
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:

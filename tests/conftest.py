@@ -108,3 +108,9 @@ def unjudged_run(tmp_path_factory: pytest.TempPathFactory, tv_eval_cache: Path) 
     )
     assert result.returncode == 0, result.stderr
     return only_run(output)
+
+
+def task_scores(record: dict) -> dict:
+    """A samples.jsonl record's scores without the answer-language check every free-text answer of
+    ALM-Bench, CulturalVQA, ViMUL-Bench and Multi30K also carries (tv_eval/scoring/answer_language.py)."""
+    return {name: value for name, value in record["scores"].items() if not name.startswith("answer_language")}

@@ -104,7 +104,7 @@ def _task_entry(task: str, size: int, task_overrides: Mapping[str, Any]) -> tupl
         **overrides,
     }
     described = SimpleNamespace(
-        description=f"{task} (synthetic)", protocol_notes={}, metric_specs=lambda scoring: specs
+        description=f"{task} (synthetic)", protocol_notes={}, reported_specs=lambda scoring: specs
     )
     return entry, described
 
@@ -137,7 +137,7 @@ def write_run(
     }
     aggregates = {}
     for task, records in records_by_task.items():
-        specs = task_objects[task].metric_specs("robust")
+        specs = task_objects[task].reported_specs("robust")
         aggregates[task] = aggregate_task(
             records,
             tier_map=tier_map,

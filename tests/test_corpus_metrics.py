@@ -187,7 +187,7 @@ def test_reports_show_each_metric_on_its_own_scale(german: list[ScoredSample]) -
         "seed": 0,
         "tasks": {"t": {"scoring": "robust", "prompts_hash": "h", "dataset": {}}},
     }
-    described = SimpleNamespace(description="", protocol_notes={}, metric_specs=lambda scoring: specs)
+    described = SimpleNamespace(description="", protocol_notes={}, reported_specs=lambda scoring: specs)
     info = {"bleu": metric.describe(german), "xcomet": {"model": "x"}}
     task = build_results(run_record, {"t": described}, {"t": {**block, "metric_info": info}})["tasks"]["t"]
     assert task["primary_metric"] == "bleu"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tasks.cultural_vqa.make_sample import answers_file, build_rows, public_rows, write_cultural_vqa_parquet
-from tests.conftest import run_cli
+from tests.conftest import run_cli, task_scores
 from tests.openai_server import message_text, serve
 
 KEY = "sk-cultural-vqa-e2e"
@@ -96,7 +96,7 @@ def test_answers_file_scores_lave_through_the_judge(tv_eval_cache: Path, tmp_pat
     assert {u_id for u_id, record in by_id.items() if record["status"] == "needs_reference"} == withheld
     for u_id, record in by_id.items():
         if u_id not in withheld:
-            assert record["scores"] == {"lave": 1.0 if u_id.endswith("_1") else 0.0}
+            assert task_scores(record) == {"lave": 1.0 if u_id.endswith("_1") else 0.0}
             assert record["metadata"]["answers"] == answers[u_id]["answers"]
     assert task["overall"]["lave"]["value"] == pytest.approx(0.5) and task["overall"]["lave"]["n"] == 20
     assert task["by_country"]["Brazil"]["lave"]["value"] == pytest.approx(0.5)

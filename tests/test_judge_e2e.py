@@ -21,7 +21,7 @@ import pytest
 
 from tasks.alm_bench.task import AlmBenchTask
 from tasks.vimul_bench.make_sample import build_rows, write_clips, write_vimul_folder
-from tests.conftest import only_run, records_of, run_cli
+from tests.conftest import only_run, records_of, run_cli, task_scores
 from tests.openai_server import Fault, message_text, serve, tiny_model_responder
 
 pytestmark = pytest.mark.slow
@@ -58,10 +58,10 @@ def test_tiny_judge_plumbing_caching_and_fail_closed(
     for sample_id in to_judge:
         record = after[sample_id]
         if record["status"] == "judge_failed":
-            assert record["scores"] == {}  # fail closed: no other metric stands in
+            assert task_scores(record) == {}  # fail closed: no other metric stands in
             assert record["error"].startswith(("judge answer could not be parsed", "judge call failed"))
         else:
-            assert set(record["scores"]) == {"score"} and record["judge_output"]
+            assert set(task_scores(record)) == {"score"} and record["judge_output"]
     assert task["counts"]["judge_failed"] == statuses["judge_failed"]
     assert task["counts"]["needs_judge"] == 0
     assert task["judge"]["judged"] == statuses["scored"]
@@ -179,9 +179,9 @@ def test_openai_model_and_judge_over_http(model_server: str, tv_eval_cache: Path
     assert len(judged) == len(judge_bodies) == 4 and judge_attempts == 7  # 3 injected faults retried
     for record in judged:
         if record["judge_output"] == "7":
-            assert record["status"] == "scored" and record["scores"] == {"score": 0.7}
+            assert record["status"] == "scored" and task_scores(record) == {"score": 0.7}
         else:
-            assert record["status"] == "judge_failed" and record["scores"] == {}
+            assert record["status"] == "judge_failed" and task_scores(record) == {}
             assert record["judge_output"] == "I would rather not say."
     failed = sum(r["status"] == "judge_failed" for r in judged)
     assert failed == 2 and {r["question_type"] for r in judged if r["status"] == "judge_failed"} == {"long"}

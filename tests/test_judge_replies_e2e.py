@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import only_run, records_of, run_cli
+from tests.conftest import only_run, records_of, run_cli, task_scores
 from tests.openai_server import canned, message_text, serve
 
 pytestmark = pytest.mark.slow
@@ -75,7 +75,7 @@ def test_empty_replies_are_asked_again_and_unreadable_scores_fail(
 
     assert (first["calls"], first["cache_hits"]) == (6, 0)
     for record in first["short"]:
-        assert (record["status"], record["scores"], record["judge_output"]) == ("judge_failed", {}, "-3")
+        assert (record["status"], task_scores(record), record["judge_output"]) == ("judge_failed", {}, "-3")
     for record in first["long"]:
         assert (record["status"], record["judge_output"]) == ("judge_failed", None)
         # The OpenAI adapter itself calls an empty completion an error (a local judge's "" gets the
@@ -85,12 +85,12 @@ def test_empty_replies_are_asked_again_and_unreadable_scores_fail(
 
     assert (second["calls"], second["cache_hits"]) == (3, 3)  # only the empty ones are asked again
     assert all(r["status"] == "judge_failed" and r["judge_output"] == "-3" for r in second["short"])
-    assert all(r["status"] == "scored" and r["scores"] == {"score": 0.9} for r in second["long"])
+    assert all(r["status"] == "scored" and task_scores(r) == {"score": 0.9} for r in second["long"])
 
     assert cleared.returncode == 0 and "removed 6 cached judge answers" in cleared.stdout
     assert (third["calls"], third["cache_hits"]) == (6, 0)
-    assert all(r["status"] == "judge_failed" and r["scores"] == {} for r in third["short"])
-    assert all(r["status"] == "scored" and r["scores"] == {"score": 0.9} for r in third["long"])
+    assert all(r["status"] == "judge_failed" and task_scores(r) == {} for r in third["short"])
+    assert all(r["status"] == "scored" and task_scores(r) == {"score": 0.9} for r in third["long"])
 
 
 @pytest.mark.parametrize(
@@ -127,7 +127,7 @@ def test_cultural_vqa_official_mode_reads_lave_as_lave_ft5(
     assert result.returncode == 0, result.stderr
     run_dir = only_run(tmp_path / "out")
     records = records_of(run_dir)
-    assert records and all(r["status"] == "scored" and r["scores"] == {"lave": lave} for r in records)
+    assert records and all(r["status"] == "scored" and task_scores(r) == {"lave": lave} for r in records)
     task = json.loads((run_dir / "results.json").read_text())["tasks"]["cultural_vqa"]
     assert task["judge"]["parser"] == parser
     assert max_tokens == {512}

@@ -76,6 +76,7 @@ class AlmBenchTask(GenerativeTask):
     description = "ALM-Bench: cultural VQA in 100 languages (MCQ, true/false, short, long)"
     config_path = HERE / "config.yaml"
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL, ScoringMode.PAPER)
+    answer_language_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL, ScoringMode.PAPER)
     metrics = (
         segment_metric("accuracy", description="exact answer for closed questions; open ones are judged"),
         segment_metric(

@@ -53,6 +53,7 @@ class CulturalVqaTask(GenerativeTask):
     config_path = Path(__file__).parent / "config.yaml"
     scoring_modes = (ScoringMode.LAVE, ScoringMode.OFFICIAL)
     default_scoring = ScoringMode.LAVE
+    answer_language_modes = (ScoringMode.LAVE, ScoringMode.OFFICIAL)
     metrics = (segment_metric("lave", primary=True, description="LAVE rating mapped to 0, 0.5, 1"),)
     breakdowns = ("country",)
     optional_roles = ("answers", "country")

@@ -42,6 +42,7 @@ class MaxmTask(GenerativeTask):
     description = "MaXM: open VQA in 7 languages (exact match against any reference answer)"
     config_path = Path(__file__).parent / "config.yaml"
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.PAPER)
+    answer_language_modes = (ScoringMode.ROBUST, ScoringMode.PAPER)
     metrics = (
         segment_metric("exact_match", primary=True, description="the answer matches a reference answer"),
     )

@@ -44,6 +44,7 @@ class MtvqaTask(GenerativeTask):
     config_path = Path(__file__).parent / "config.yaml"
     scoring_modes = (ScoringMode.OFFICIAL, ScoringMode.ROBUST)
     default_scoring = ScoringMode.OFFICIAL
+    answer_language_modes = (ScoringMode.OFFICIAL, ScoringMode.ROBUST)
     metrics = (segment_metric("accuracy", primary=True, description="the answer occurs in the prediction"),)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "official": "lmms-eval mtvqa/utils.py: lower-cased answer without '.' contained in the prediction",

@@ -32,6 +32,7 @@ from tv_eval.api import (
     Sample,
     SampleStatus,
     Score,
+    ScoringMode,
     TaskConfigError,
     TierMap,
     TranslationMetrics,
@@ -59,6 +60,7 @@ class Multi30kTask(TranslationPrompt, TranslationMetrics, GenerativeTask):
     description = "Multi30K: English -> German/French/Czech translation with the image as context"
     config_path = SAMPLE_DIR.parent / "config.yaml"
     breakdowns = ("category",)
+    answer_language_modes = (ScoringMode.ROBUST,)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "greedy, 128 new tokens, the paper's prompt; BLEU/chrF/chrF++ corpus-level (sacrebleu), "
         "COMET family as mean segment score; by_category is the test set"

@@ -58,6 +58,7 @@ class VimulBenchTask(GenerativeTask):
     )
     breakdowns = ("category", "question_type")
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL)
+    answer_language_modes = (ScoringMode.ROBUST, ScoringMode.OFFICIAL)
     protocol_notes: ClassVar[Mapping[str, str]] = {
         "robust": "MCQ by option extraction; open-ended by the judge (Video-ChatGPT yes/no protocol)",
         "official": "as robust; the judge's reply read as Video-ChatGPT's script does (int(score), any yes)",

@@ -36,6 +36,9 @@ class XgqaTask(GenerativeTask):
     description = "xGQA: GQA in 8 languages, answers in English (exact match)"
     config_path = Path(__file__).parent / "config.yaml"
     scoring_modes = (ScoringMode.ROBUST, ScoringMode.PAPER)
+    # xGQA's answers are English in every language (its data has English answers only).
+    answer_language_modes = (ScoringMode.ROBUST, ScoringMode.PAPER)
+    fixed_answer_language = "en"
     metrics = (
         segment_metric(
             "exact_match", primary=True, description="the answer matches the reference (rule by scoring mode)"

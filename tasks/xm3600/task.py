@@ -23,6 +23,7 @@ from tv_eval.api import (
     Sample,
     SampleStatus,
     Score,
+    ScoringMode,
     check_specs,
     cider_spec,
     clean_hypothesis,
@@ -38,6 +39,7 @@ class Xm3600Task(GenerativeTask):
         "robust": "the fork's prompt, greedy, 128 new tokens; CIDEr (pycocoevalcap) with document "
         "frequencies per language, words or grapheme clusters (zh, ja, th) instead of the PTB tokenizer"
     }
+    answer_language_modes = (ScoringMode.ROBUST,)
 
     def row_id(self, row: Mapping[str, Any], part: DataPart, position: int) -> str:
         return f"{part.split}/{row[self.config.columns()['id']]}"

@@ -22,12 +22,12 @@ from dataclasses import dataclass, replace
 
 from tv_eval.analysis.compatibility import check_compatible
 from tv_eval.analysis.contrasts import Difference, Resampling
-from tv_eval.analysis.gate_config import EXIT_PASS, EXIT_REGRESSION, GateConfig
+from tv_eval.analysis.gate_config import EXIT_PASS, EXIT_REGRESSION, GateConfig, UnusableInput
 from tv_eval.analysis.gate_measures import Measurement, PairedMeasure, paired_measure
 from tv_eval.analysis.pairing import Pairing
 from tv_eval.analysis.sample_changes import SampleChange, sample_changes
 from tv_eval.analysis.tables import Cell, ReportTable
-from tv_eval.core.metrics import primary_spec, specs_of_task
+from tv_eval.core.metrics import MetricSpec, primary_spec, spec_named, specs_of_task
 from tv_eval.core.types import ScoredSample
 from tv_eval.results.run_loading import RunData
 
@@ -263,21 +263,35 @@ def _row(group: _Group, config: GateConfig, confidence: float) -> GateRow:
     )
 
 
+def _gated_specs(baseline: RunData, task: str, config: GateConfig) -> list[MetricSpec]:
+    """The task's primary metric, then each of `also_metrics` the baseline declares for it."""
+    specs = specs_of_task(baseline.task(task))
+    return [primary_spec(specs), *(spec for name in config.also_metrics if (spec := spec_named(specs, name)))]
+
+
 def evaluate(baseline: RunData, candidate: RunData, config: GateConfig) -> GateReport:
     """Check compatibility (raises UnusableInput), then test every group on the primary metric the
-    baseline's results declare."""
+    baseline's results declare, and on each of `also_metrics` a task declares (its rows say which:
+    `all [answer_language]`). A metric in `also_metrics` that no task declares is unusable input."""
+    declared = {spec.name for task in baseline.task_names for spec in specs_of_task(baseline.task(task))}
+    unknown = [name for name in config.also_metrics if name not in declared]
+    if unknown:
+        raise UnusableInput(f"no task of the baseline declares metric(s) {', '.join(unknown)}")
     check_compatible(baseline, candidate, config)
     groups: list[_Group] = []
     coverage: dict[str, Pairing] = {}
     changes: list[SampleChange] = []
     for task in baseline.task_names:
-        spec = primary_spec(specs_of_task(baseline.task(task)))
-        measure = paired_measure(spec, baseline.records[task], candidate.records[task])
-        coverage[task] = measure.pairing
         task_changes = sample_changes(task, baseline.records[task], candidate.records[task], config.identical)
         changes += task_changes
         changed_ids = {change.sample_id for change in task_changes}
-        groups += _groups(task, measure, baseline.records[task], config.by, changed_ids)
+        for spec in _gated_specs(baseline, task, config):
+            measure = paired_measure(spec, baseline.records[task], candidate.records[task])
+            coverage.setdefault(task, measure.pairing)
+            task_groups = _groups(task, measure, baseline.records[task], config.by, changed_ids)
+            if not spec.primary:
+                task_groups = [replace(group, label=f"{group.label} [{spec.name}]") for group in task_groups]
+            groups += task_groups
     tested = sum(1 for group in groups if group.rows)
     alpha = config.alpha / tested if config.correction == "bonferroni" and tested > 1 else config.alpha
     rows = [_row(group, config, 1.0 - alpha) for group in groups]

@@ -41,6 +41,8 @@ class GateConfig:
     allow_missing: bool = False
     # Pass groups where nothing could be compared (no sample carries the primary metric in either run).
     allow_untested: bool = False
+    # Metrics tested beside each task's primary one, where the baseline declares them (answer_language).
+    also_metrics: tuple[str, ...] = ()
 
     def validate(self) -> GateConfig:
         if self.by not in GROUP_LEVELS:
@@ -85,6 +87,7 @@ _CONFIG_KEYS = {
     "allow_untested": bool,
     "tasks": dict,
     "tiers": dict,
+    "also_metrics": list,
 }
 
 
@@ -117,8 +120,8 @@ def load_gate_config(path: Path) -> dict[str, Any]:
             values[key] = float(value)
         elif key == "resamples":
             values["n_resamples"] = value
-        elif key == "identical":
-            values["identical"] = tuple(str(item) for item in value)
+        elif key in ("identical", "also_metrics"):
+            values[key] = tuple(str(item) for item in value)
         elif key == "tasks":
             task_drops = {}
             for task, table in value.items():

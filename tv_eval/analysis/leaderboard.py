@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tv_eval.analysis.answer_language_table import answer_language_table, declares_answer_language
 from tv_eval.analysis.contrasts import Resampling
 from tv_eval.analysis.paired_tables import paired_views
 from tv_eval.analysis.paired_transfer import PairedProfile
@@ -384,5 +385,12 @@ def build_leaderboard(
         board.notes += _protocol_notes(task, task_entries)
         _tier_tables(board, task, task_entries, tier_map)
         board.tables.append(mark_best(_language_table(board, task, tier_map)))
+        language_checked = {
+            e.model: e.aggregate for e in task_entries if declares_answer_language(e.run.task(task))
+        }
+        if language_checked:
+            board.tables.append(
+                answer_language_table(task, language_checked, board.languages[task], tier_map)
+            )
         _transfer_tables(board, task, task_entries, tier_map, resampling)
     return board

@@ -206,6 +206,13 @@ AllowUntestedOption = Annotated[
         help="Do not fail groups with nothing comparable (no sample has the metric in either run).",
     ),
 ]
+AlsoMetricOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Metrics to test beside each task's primary one where the baseline declares them, "
+        "e.g. answer_language (comma-separated)."
+    ),
+]
 
 
 def _gate_config(path: Path | None, overrides: dict[str, object]) -> object:
@@ -256,6 +263,7 @@ def compare(
     seed: SeedOption = None,
     allow_missing: AllowMissingOption = False,
     allow_untested: AllowUntestedOption = False,
+    also_metric: AlsoMetricOption = None,
 ) -> None:
     """Regression gate, paired bootstrap per group: exit 0 pass, 1 regression or untested, 2 unusable."""
     from tv_eval.analysis.gate import evaluate
@@ -273,6 +281,7 @@ def compare(
             "seed": seed,
             "allow_missing": True if allow_missing else None,
             "allow_untested": True if allow_untested else None,
+            "also_metrics": tuple(split_list(also_metric)) if also_metric is not None else None,
         },
     )
     baseline_run, candidate_run = _load_single_run(baseline), _load_single_run(candidate)

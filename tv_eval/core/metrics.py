@@ -150,3 +150,26 @@ def specs_of_task(block: Mapping[str, Any]) -> tuple[MetricSpec, ...]:
 
 def spec_named(specs: Iterable[MetricSpec], name: str) -> MetricSpec | None:
     return next((spec for spec in specs if spec.name == name), None)
+
+
+# Answer-language fidelity (tv_eval/scoring/answer_language.py): declared beside a task's own metrics
+# in the scoring modes where its answers are free text in a known language; never primary.
+ANSWER_LANGUAGE = "answer_language"
+ANSWER_LANGUAGE_UNIDENTIFIED = "answer_language_unidentified"
+
+
+def answer_language_specs() -> tuple[MetricSpec, MetricSpec]:
+    return (
+        segment_metric(
+            ANSWER_LANGUAGE,
+            description="share of identified answers in the expected language, every line "
+            "(line-level pass rate, Marchisio et al. 2024); unidentified answers left out",
+        ),
+        MetricSpec(
+            ANSWER_LANGUAGE_UNIDENTIFIED,
+            MetricKind.SEGMENT,
+            higher_is_better=False,
+            description="share of checked answers too short or too uncertain to identify "
+            "(value x n = their count); left out of answer_language",
+        ),
+    )

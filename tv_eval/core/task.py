@@ -16,7 +16,7 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from tv_eval.core.metrics import MetricSpec, check_specs
+from tv_eval.core.metrics import MetricSpec, answer_language_specs, check_specs
 from tv_eval.core.types import Request, Sample, SampleStatus, ScoredSample
 
 if TYPE_CHECKING:
@@ -141,6 +141,12 @@ class Task(ABC):
     request_type: ClassVar[RequestType] = RequestType.GENERATE
     # --task-option NAME.KEY=VALUE: key -> what it does and its default; empty means no options.
     option_help: ClassVar[Mapping[str, str]] = {}
+    # Scoring modes whose generated answers are free text in a known language (by default the
+    # sample's; see `expected_answer_language`): they also report `answer_language`.
+    answer_language_modes: ClassVar[tuple[ScoringMode, ...]] = ()
+    # The language every answer is expected in, whatever the question's (xGQA asks for English answers);
+    # None: the sample's own language.
+    fixed_answer_language: ClassVar[str | None] = None
 
     def configure(self, options: Mapping[str, str], source: DataSource | None = None) -> None:
         """Apply --task-option values before loading; the default accepts none. `source` is where the
@@ -162,6 +168,22 @@ class Task(ABC):
         """The metrics this task reports under `scoring`, from its configuration alone (never from
         whether data was loaded), so a re-scored or re-read run means what the original meant."""
         return check_specs(self.metrics, self.name)
+
+    def reported_specs(self, scoring: str) -> tuple[MetricSpec, ...]:
+        """`metric_specs` and, in `answer_language_modes`, the answer-language metrics: what results.json
+        declares for a run under `scoring`."""
+        specs = self.metric_specs(scoring)
+        if scoring not in self.answer_language_modes:
+            return specs
+        return check_specs((*specs, *answer_language_specs()), self.name)
+
+    def expected_answer_language(self, sample: Sample, scoring: str) -> str | None:
+        """The language a free-text answer to `sample` should be in under `scoring`: in
+        `answer_language_modes`, `fixed_answer_language` or else the sample's own; None (no expectation,
+        no check) elsewhere and for a question with options, whose answer is a choice, not free text."""
+        if scoring not in self.answer_language_modes or sample.choices or sample.question_type == "mcq":
+            return None
+        return self.fixed_answer_language or sample.language
 
     @abstractmethod
     def load(self, source: DataSource, tier_map: TierMap) -> LoadedTask:

@@ -48,6 +48,7 @@ from tv_eval.judge.cache import (
     judge_cache_key,
 )
 from tv_eval.judge.protocols import JudgePrompt, JudgeProtocol
+from tv_eval.scoring.answer_language import language_scores
 
 CHUNK = 256
 TOKENS_PER_PRICE_UNIT = 1_000_000
@@ -259,11 +260,16 @@ def _verdict(record: ScoredSample, protocol: JudgeProtocol, answer: _Answer) -> 
     scores = protocol.parse(answer.text)
     if scores is None:
         return _judge_failed(record, f"judge answer could not be parsed by {protocol.parser}", answer.text)
-    return replace(record, status=SampleStatus.SCORED, scores=scores, error=None, judge_output=answer.text)
+    kept = language_scores(record.scores)
+    return replace(
+        record, status=SampleStatus.SCORED, scores={**kept, **scores}, error=None, judge_output=answer.text
+    )
 
 
 def _judge_failed(record: ScoredSample, error: str, output: str | None) -> ScoredSample:
-    return replace(record, status=SampleStatus.JUDGE_FAILED, scores={}, error=error, judge_output=output)
+    """Unscored by the judge; the answer-language check, which needs no judge, is kept."""
+    kept = language_scores(record.scores)
+    return replace(record, status=SampleStatus.JUDGE_FAILED, scores=kept, error=error, judge_output=output)
 
 
 class _JudgeClient:

@@ -19,6 +19,7 @@ from tv_eval.results.aggregation import aggregate_task
 from tv_eval.results.document import ResultsDocument, build_results, validate_results
 from tv_eval.results.run_document import RESULTS_FILE, RunRecord
 from tv_eval.results.samples_file import write_samples
+from tv_eval.scoring.answer_language import checked_record
 
 
 def score_sample(
@@ -32,7 +33,8 @@ def score_sample(
 ) -> ScoredSample:
     """The task's verdict, or a counted failure: data errors, model errors and empty answers are
     recorded with their reason and never scored as if they were answers. `verdict` is given when
-    the task judged the sample itself (log-likelihood tasks); otherwise the task scores `prediction`."""
+    the task judged the sample itself (log-likelihood tasks); otherwise the task scores `prediction`.
+    Where the task expects the answer in a language, the answer's language is checked too."""
     scores: Mapping[str, float] = {}
     details: Mapping[str, Any] = {}
     extracted = None
@@ -49,7 +51,7 @@ def score_sample(
         verdict = verdict or task.score(sample, prediction, scoring)
         status, scores, extracted, error = verdict.status, verdict.scores, verdict.extracted, verdict.error
         details = verdict.details
-    return ScoredSample(
+    record = ScoredSample(
         sample_id=sample.sample_id,
         task=sample.task,
         language=sample.language,
@@ -71,6 +73,7 @@ def score_sample(
         source=sample.text or None,
         details=dict(details),
     )
+    return checked_record(record, task.expected_answer_language(sample, scoring))
 
 
 def split_for_model(
@@ -123,7 +126,7 @@ def write_results(
             breakdowns=task.breakdowns,
             seed=run_record.seed,
             corpus_metrics=corpus,
-            specs=task.metric_specs(scoring),
+            specs=task.reported_specs(scoring),
         )
         info = {metric.name: metric.describe(current[name]) for metric in corpus} | dict(
             (metric_info or {}).get(name, {})

@@ -24,19 +24,22 @@ from tv_eval.pipeline.run_directory import now
 from tv_eval.pipeline.saved_run import SavedRun, SavedRunError, open_saved_run
 from tv_eval.results.document import ResultsDocument, ResultsSchemaError, validate_results
 from tv_eval.results.run_document import RESULTS_FILE, RUN_FILE
+from tv_eval.scoring.answer_language import checked_record
 
 
 def rescore_record(task: Task, record: ScoredSample, scoring: str, kept_metrics: set[str]) -> ScoredSample:
     """The record under `scoring`. Left as they were: failures before scoring (bad data, model
     errors), log-likelihood verdicts (they need the model's values, not text), and judge verdicts
-    the new mode would send back to the judge. Scores of batch scorers (COMET) are carried over."""
+    the new mode would send back to the judge (their answer's language is checked again). Scores of
+    batch scorers (COMET) are carried over."""
     if record.status is SampleStatus.FAILED and record.prediction is None:
         return record
     if task.request_type is RequestType.LOGLIKELIHOOD:
         return record
-    rescored = score_sample(task, record.to_sample(), scoring, record.prompt, record.prediction, None)
+    sample = record.to_sample()
+    rescored = score_sample(task, sample, scoring, record.prompt, record.prediction, None)
     if rescored.status is SampleStatus.NEEDS_JUDGE and record.judge_output is not None:
-        return record
+        return checked_record(record, task.expected_answer_language(sample, scoring))
     carried = {name: value for name, value in record.scores.items() if name in kept_metrics}
     if carried and rescored.status is SampleStatus.SCORED:
         return replace(rescored, scores={**carried, **rescored.scores})

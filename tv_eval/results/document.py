@@ -235,7 +235,7 @@ def build_results(
     for name, aggregate in aggregates.items():
         task = tasks[name]
         task_run = run_record["tasks"][name]
-        specs = task.metric_specs(task_run["scoring"])
+        specs = task.reported_specs(task_run["scoring"])
         task_blocks[name] = {
             "description": task.description,
             "scoring": task_run["scoring"],

@@ -32,7 +32,7 @@ class PlainTask(GenerativeTask):
 
     name = "plain"
     description = "test task"
-    config_path: ClassVar[Path] = Path("unused.yaml")
+    config_path: ClassVar[Path] = Path(__file__).parent / "data" / "plain_task.yaml"
 
     def max_new_tokens(self, sample: Sample) -> int:
         return 8

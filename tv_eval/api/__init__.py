@@ -11,9 +11,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tv_eval.bridges.lmms_client import LmmsBridgeError, LmmsWorker, shared_worker
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
     from tv_eval.core.io import UserFileError, read_user_text
+    from tv_eval.core.managed_env import ManagedEnvError
     from tv_eval.core.metrics import (
         Aggregation,
         IntervalMethod,
@@ -88,6 +90,7 @@ if TYPE_CHECKING:
     )
     from tv_eval.scoring.comet_scoring import CometScorer
     from tv_eval.scoring.corpus_metrics import CorpusMetric
+    from tv_eval.scoring.lmms_aggregation import LmmsAggregation, item_key, lmms_corpus_spec
     from tv_eval.scoring.sacrebleu_metrics import SacrebleuMetric, check_tokenizers, corpus_spec
     from tv_eval.scoring.translation import (
         DEFAULT_PROMPT,
@@ -225,6 +228,14 @@ _SOURCES: dict[str, str] = {
     "PROMPT_OPTION": "tv_eval.tasking.translation",
     "TranslationMetrics": "tv_eval.tasking.translation",
     "TranslationPrompt": "tv_eval.tasking.translation",
+    # The lmms-eval bridge.
+    "LmmsBridgeError": "tv_eval.bridges.lmms_client",
+    "LmmsWorker": "tv_eval.bridges.lmms_client",
+    "shared_worker": "tv_eval.bridges.lmms_client",
+    "ManagedEnvError": "tv_eval.core.managed_env",
+    "LmmsAggregation": "tv_eval.scoring.lmms_aggregation",
+    "item_key": "tv_eval.scoring.lmms_aggregation",
+    "lmms_corpus_spec": "tv_eval.scoring.lmms_aggregation",
 }
 
 __all__ = [
@@ -256,9 +267,13 @@ __all__ = [
     "IntervalMethod",
     "JudgePrompt",
     "JudgeProtocol",
+    "LmmsAggregation",
+    "LmmsBridgeError",
+    "LmmsWorker",
     "LoadContext",
     "LoadedTask",
     "LoglikelihoodTask",
+    "ManagedEnvError",
     "Message",
     "MetricKind",
     "MetricScale",
@@ -313,11 +328,13 @@ __all__ = [
     "hub_model_is_local_only",
     "image_bytes",
     "is_redacted",
+    "item_key",
     "language_from_name",
     "language_info",
     "lave_prompt",
     "lave_protocol",
     "lettered_options",
+    "lmms_corpus_spec",
     "load_split",
     "max_image_pixels",
     "needed_side",
@@ -333,6 +350,7 @@ __all__ = [
     "resolve_model_revision",
     "segment_metric",
     "shape_image",
+    "shared_worker",
     "translation_prompt",
     "url_secrets",
     "video_input",

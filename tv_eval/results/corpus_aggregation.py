@@ -12,12 +12,17 @@ from tv_eval.core.metrics import MetricKind, MetricSpec
 from tv_eval.core.types import MetricValue, ScoredSample
 from tv_eval.results.statistics import bootstrap_corpus_ci, bootstrap_corpus_macro_ci
 from tv_eval.scoring.corpus_metrics import CorpusMetric, SegmentTable
+from tv_eval.scoring.lmms_aggregation import LmmsAggregation, is_lmms_spec
 from tv_eval.scoring.sacrebleu_metrics import corpus_metric_of
 
 
 def corpus_metrics_of(specs: Iterable[MetricSpec]) -> list[CorpusMetric]:
     """The corpus metrics a saved run declared, rebuilt from their specs to re-aggregate its segments."""
-    return [corpus_metric_of(spec) for spec in specs if spec.kind is MetricKind.CORPUS]
+    return [
+        LmmsAggregation(spec) if is_lmms_spec(spec) else corpus_metric_of(spec)
+        for spec in specs
+        if spec.kind is MetricKind.CORPUS
+    ]
 
 
 def _cluster_of(record: ScoredSample) -> str:

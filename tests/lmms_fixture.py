@@ -2,8 +2,9 @@
 local parquet dataset with images, in the layout lmms-eval's `--include_path` reads.
 
 `tvtoy` groups `tvtoy_de` (German) and `tvtoy_sw` (Swahili): one question per coloured-shape image,
-each doc's language also in its `lang` field. `exact_match` and `answer_chars` (the answer's length,
-so that a random model's scores differ from doc to doc) are averaged by lmms-eval; `char_f1` is
+each doc's language also in its `lang` field. `exact_match` and `ascii_share` (the share of the answer's
+characters that are ASCII, so that a random model's scores differ from doc to doc) are averaged by
+lmms-eval; `char_f1` is
 aggregated at corpus level (2 x shared characters / (predicted + reference characters), summed over
 the corpus before dividing: no mean of per-doc values gives it).
 """
@@ -39,7 +40,7 @@ def process_results(doc, results):
     shared = sum((Counter(prediction.lower()) & Counter(reference.lower())).values())
     return {
         "exact_match": float(prediction.lower() == reference.lower()),
-        "answer_chars": len(prediction),
+        "ascii_share": sum(char.isascii() for char in prediction) / len(prediction) if prediction else 0.0,
         "char_f1": [shared, len(prediction), len(reference)],
     }
 
@@ -74,7 +75,7 @@ metric_list:
   - metric: exact_match
     aggregation: mean
     higher_is_better: true
-  - metric: answer_chars
+  - metric: ascii_share
     aggregation: mean
     higher_is_better: true
   - metric: char_f1

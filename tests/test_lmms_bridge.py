@@ -148,7 +148,7 @@ def test_per_doc_scores_are_lmms_evals_own(bridged: dict[str, Any], lmms_eval_it
         assert record["status"] == "scored"
         assert record["scores"] == {
             "exact_match": theirs["exact_match"],
-            "answer_chars": float(theirs["answer_chars"]),
+            "ascii_share": theirs["ascii_share"],
         }
         assert record["details"]["lmms_item:char_f1"] == theirs["char_f1"]
 
@@ -159,11 +159,11 @@ def test_aggregates_per_task_are_lmms_evals_own(
     by_task = bridged["results"]["by_category"]
     for task in ("tvtoy_de", "tvtoy_sw"):
         theirs = lmms_eval_itself["results"][task]
-        for metric in ("exact_match", "answer_chars", "char_f1"):
+        for metric in ("exact_match", "ascii_share", "char_f1"):
             assert by_task[task][metric]["value"] == pytest.approx(theirs[f"{metric},none"], abs=1e-12)
             assert by_task[task][metric]["n"] == 6
     specs = {spec["name"]: spec for spec in bridged["results"]["metrics"]}
-    assert specs["char_f1"]["kind"] == "corpus" and specs["answer_chars"]["kind"] == "segment"
+    assert specs["char_f1"]["kind"] == "corpus" and specs["ascii_share"]["kind"] == "segment"
 
 
 def test_languages_and_tiers_come_from_the_task_names(bridged: dict[str, Any]) -> None:

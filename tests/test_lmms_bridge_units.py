@@ -87,7 +87,7 @@ def test_generation_kwargs_carry_over() -> None:
     assert generation_params({"until": "###"}).stop == ("###",)
     assert generation_params({}).max_new_tokens == 1024
     assert generation_params({"do_sample": False, "num_beams": 1}).greedy
-    with pytest.raises(TaskConfigError, match="not bridged.*num_beams"):
+    with pytest.raises(TaskConfigError, match=r"not bridged.*num_beams"):
         generation_params({"num_beams": 4})
 
 

@@ -190,10 +190,12 @@ def test_a_second_run_answers_from_the_cache(
     ]
 
 
-def test_language_from_a_doc_field(
-    lmms_env: dict[str, Any], tv_eval_cache: Path, fixture_paths: dict[str, Path]
+def test_tv_evals_own_adapter_on_a_bridged_task(
+    lmms_eval_itself: dict[str, Any], tv_eval_cache: Path, fixture_paths: dict[str, Path]
 ) -> None:
-    """The `lang` field names each doc's language; a fixed `language` option would say otherwise."""
+    """`--tasks lmms:tvtoy_sw --model tiny-random` (the same weights through the transformers adapter):
+    the language from the `lang` field, and lmms-eval's own predictions, since both render the same
+    chat turns with the model's chat template."""
     output = fixture_paths["root"] / "by-field"
     result = run_cli(
         [
@@ -210,3 +212,36 @@ def test_language_from_a_doc_field(
     (run_dir,) = output.iterdir()
     records = records_of(run_dir)
     assert {record["language"] for record in records} == {"sw"} and len(records) == 6
+    theirs = lmms_eval_itself["samples"]
+    assert {record["sample_id"]: record["prediction"] for record in records} == {
+        key: sample["filtered_resps"] for key, sample in theirs.items() if key.startswith("tvtoy_sw/")
+    }
+
+
+def _alm_bench_run(tv_eval_cache: Path, output: Path, *model: str) -> list[dict[str, Any]]:
+    arguments = ["run", *model, "--device", "cpu", "--tasks", "alm_bench", "--sample", "--limit", "8"]
+    result = run_cli(
+        [*arguments, "--no-cache", "--output-dir", str(output)], tv_eval_cache, timeout=RUN_TIMEOUT
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    (run_dir,) = output.iterdir()
+    return records_of(run_dir)
+
+
+def test_an_lmms_eval_model_on_a_tv_eval_task(
+    lmms_env: dict[str, Any], tv_eval_cache: Path, fixture_paths: dict[str, Path]
+) -> None:
+    """lmms-eval's llava_hf through the bridge answers ALM-Bench exactly as tv-eval's transformers
+    adapter does with the same checkpoint, and the answers are scored as ALM-Bench scores them."""
+    model = ["--model-option", f"pretrained={fixture_paths['model']}", "--model-option", "device_map=cpu"]
+    bridged = _alm_bench_run(
+        tv_eval_cache, fixture_paths["root"] / "alm-lmms", "--model", "lmms:llava_hf", *model
+    )
+    native = _alm_bench_run(
+        tv_eval_cache, fixture_paths["root"] / "alm-hf", "--model", f"hf:{fixture_paths['model']}"
+    )
+    assert len(bridged) == 8
+    assert [(r["sample_id"], r["prediction"], r["scores"]) for r in bridged] == [
+        (r["sample_id"], r["prediction"], r["scores"]) for r in native
+    ]
+    assert all(record["status"] == "scored" for record in bridged)

@@ -4,6 +4,8 @@ options are carried over."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,11 @@ from model_adapters.lmms_adapter import model_arguments
 from tasks.lmms_bridge.languages import LanguageRule, language_of_task_name, parse_language_map
 from tasks.lmms_bridge.requests import generation_params
 from tasks.lmms_bridge.task import LmmsTask
+from tests.conftest import run_cli
 from tv_eval.api import DataSource, TaskConfigError
+from tv_eval.bridges.lmms_env import LMMS_EVAL_VERSION
 from tv_eval.core import registry
+from tv_eval.core.managed_env import MARKER
 
 
 @pytest.mark.parametrize(
@@ -94,3 +99,36 @@ def test_generation_kwargs_carry_over() -> None:
 def test_model_options_become_lmms_model_args() -> None:
     options = {"pretrained": "/m", "device_map": "cpu", "force_simple": "true", "default_dtype": "float32"}
     assert model_arguments(options) == "pretrained=/m,device_map=cpu"
+
+
+def _fake_environment(cache: Path) -> None:
+    """A 'finished' lmms-eval environment whose interpreter has no lmms-eval: a broken one."""
+    folder = cache / "envs" / f"lmms-eval-{LMMS_EVAL_VERSION}-py{sys.version_info[0]}{sys.version_info[1]}"
+    (folder / "bin").mkdir(parents=True)
+    (folder / "bin" / "python").symlink_to(sys.executable)
+    (folder / MARKER).write_text(json.dumps({"versions": {}, "setup_s": 1.0}), encoding="utf-8")
+
+
+def test_a_broken_environment_is_a_one_line_error(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _fake_environment(cache)
+    result = run_cli(
+        ["run", "--model", "tiny-random", "--tasks", "lmms:tvtoy", "--output-dir", str(tmp_path / "out")],
+        cache,
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "lmms-eval load_tasks failed: ModuleNotFoundError: No module named 'lmms_eval'" in lines[0]
+
+
+def test_an_environment_that_cannot_be_built_is_a_one_line_error(tmp_path: Path) -> None:
+    result = run_cli(
+        ["run", "--model", "tiny-random", "--tasks", "lmms:tvtoy", "--output-dir", str(tmp_path / "out")],
+        tmp_path / "cache",
+        extra_env={"TV_EVAL_LMMS_TORCH": "torch==0.0.0"},
+    )
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip() and "creating the" not in line]
+    assert len(lines) == 1, result.stderr
+    assert "the lmms-eval environment cannot be built" in lines[0] and "torch==0.0.0" in lines[0]

@@ -16,7 +16,6 @@ A benchmark script reuses the same environment, e.g. to time `python -m lmms_eva
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -25,10 +24,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from tv_eval.core.cache_root import cache_root
-from tv_eval.core.managed_env import EnvRecipe, ManagedEnv, ManagedEnvError, ensure_env
+from tv_eval.core.managed_env import EnvRecipe, ManagedEnv, ManagedEnvError, ensure_env, torch_requirement
 
 LMMS_EVAL_VERSION = "0.7.3"
-DEFAULT_TORCH = "2.13.0"
 TORCH_ENV_VAR = "TV_EVAL_LMMS_TORCH"
 HERE = Path(__file__).parent
 STATIC_CONSTRAINTS = HERE.parent / "data" / "lmms-constraints.txt"
@@ -36,17 +34,6 @@ WORKER = HERE / "lmms_worker.py"
 SHIM = HERE / "torchvision_ops.py"
 # Libraries whose version on tv-eval's side is pinned on the lmms-eval side too.
 SHARED_PINS = ("transformers", "datasets", "tokenizers", "huggingface-hub", "safetensors")
-
-
-def torch_requirement() -> str:
-    """Same torch release as tv-eval's environment (without its local build label), so one build serves."""
-    override = os.environ.get(TORCH_ENV_VAR)
-    if override:
-        return override
-    try:
-        return f"torch=={version('torch').split('+')[0]}"
-    except PackageNotFoundError:
-        return f"torch=={DEFAULT_TORCH}"
 
 
 def constraints_file() -> Path:
@@ -57,7 +44,7 @@ def constraints_file() -> Path:
             lines.append(f"{name}=={version(name)}\n")
         except PackageNotFoundError:
             continue
-    torch = torch_requirement()
+    torch = torch_requirement(TORCH_ENV_VAR)
     lines = [line for line in "".join(lines).splitlines(keepends=True) if not line.startswith("torch==")]
     path = cache_root() / "envs" / "lmms-constraints.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +98,7 @@ def probe_versions(python: Path) -> dict[str, str]:
 def lmms_recipe() -> EnvRecipe:
     return EnvRecipe(
         name=f"lmms-eval-{LMMS_EVAL_VERSION}",
-        steps=((torch_requirement(),), (f"lmms-eval=={LMMS_EVAL_VERSION}", "decord")),
+        steps=((torch_requirement(TORCH_ENV_VAR),), (f"lmms-eval=={LMMS_EVAL_VERSION}", "decord")),
         constraints=constraints_file(),
         probe=probe_versions,
         finish=install_torchvision_shim,

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,20 @@ from tv_eval.core.cache_root import cache_root
 
 MARKER = "tv-eval-env.json"
 PIP = ("-m", "pip", "install", "--disable-pip-version-check", "--no-input")
+# The CPU build these machines install from local disk; a bare `torch` would pull a CUDA build.
+DEFAULT_TORCH = "2.13.0"
+
+
+def torch_requirement(override_variable: str) -> str:
+    """The torch release tv-eval itself runs (without its local build label), so one build serves both;
+    `$override_variable` replaces the requirement (e.g. with a CUDA build)."""
+    override = os.environ.get(override_variable)
+    if override:
+        return override
+    try:
+        return f"torch=={version('torch').split('+')[0]}"
+    except PackageNotFoundError:
+        return f"torch=={DEFAULT_TORCH}"
 
 
 class ManagedEnvError(RuntimeError):

@@ -97,6 +97,12 @@ def task_names() -> list[str]:
     return sorted(_entry_points(TASK_GROUP))
 
 
+def task_prefixes() -> dict[str, str]:
+    """Registered `<prefix>:<name>` task families and the description of the task class each builds."""
+    points = sorted(_entry_points(TASK_PREFIX_GROUP).items())
+    return {prefix: _load(point).description for prefix, point in points}
+
+
 def load_task(name: str) -> Task:
     points = _entry_points(TASK_GROUP)
     prefix, separator, rest = name.partition(":")

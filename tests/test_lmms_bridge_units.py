@@ -19,6 +19,8 @@ from tv_eval.api import DataSource, TaskConfigError
 from tv_eval.bridges.lmms_env import LMMS_EVAL_VERSION
 from tv_eval.core import registry
 from tv_eval.core.managed_env import MARKER
+from tv_eval.core.types import SampleStatus, ScoredSample
+from tv_eval.scoring.lmms_aggregation import LmmsAggregation, lmms_corpus_spec, repeated_items
 
 
 @pytest.mark.parametrize(
@@ -122,6 +124,7 @@ def test_a_broken_environment_is_a_one_line_error(tmp_path: Path) -> None:
     assert "lmms-eval load_tasks failed: ModuleNotFoundError: No module named 'lmms_eval'" in lines[0]
 
 
+@pytest.mark.slow
 def test_an_environment_that_cannot_be_built_is_a_one_line_error(tmp_path: Path) -> None:
     result = run_cli(
         ["run", "--model", "tiny-random", "--tasks", "lmms:tvtoy", "--output-dir", str(tmp_path / "out")],
@@ -132,3 +135,25 @@ def test_an_environment_that_cannot_be_built_is_a_one_line_error(tmp_path: Path)
     lines = [line for line in result.stderr.splitlines() if line.strip() and "creating the" not in line]
     assert len(lines) == 1, result.stderr
     assert "the lmms-eval environment cannot be built" in lines[0] and "torch==0.0.0" in lines[0]
+
+
+def test_a_groups_counts_become_the_item_list_lmms_eval_aggregates() -> None:
+    assert repeated_items(["a", "b", "c"], [1.0, 0.0, 2.0]) == ["a", "c", "c"]
+    assert repeated_items([[1, 2]], [3.0]) == [[1, 2]] * 3
+
+
+def test_only_records_with_an_item_enter_an_lmms_aggregation() -> None:
+    spec = lmms_corpus_spec(
+        "char_f1", "utils.char_f1", "tvtoy_de", None, higher_is_better=True, primary=False
+    )
+    assert spec.kind.value == "corpus" and spec.params["lmms_task"] == "tvtoy_de"
+
+    def record(sample_id: str, status: SampleStatus, details: dict) -> ScoredSample:
+        return ScoredSample(sample_id, "lmms:tvtoy", "de", "5", status, "p", "x", "x", details=details)
+
+    metric = LmmsAggregation(spec)
+    with_item = record("a", SampleStatus.SCORED, {"lmms_item:char_f1": [1, 2, 3]})
+    assert metric.applies(with_item)
+    assert not metric.applies(record("b", SampleStatus.SCORED, {}))
+    assert not metric.applies(record("c", SampleStatus.FAILED, {"lmms_item:char_f1": [1, 2, 3]}))
+    assert metric.statistics([with_item, with_item]).tolist() == [[1.0, 0.0], [0.0, 1.0]]

@@ -93,8 +93,8 @@ class LmmsTask(Task):
     def described(self) -> list[dict[str, Any]]:
         """Every lmms-eval task of the target with its docs, from the worker (loaded once)."""
         if self._described is None:
-            worker = shared_worker()
             try:
+                worker = shared_worker()
                 self._described = worker.call(
                     "load_tasks",
                     name=self.target,

@@ -96,9 +96,10 @@ def run_logged(command: Sequence[str], log: Path) -> None:
         completed = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, check=False)
     if completed.returncode != 0:
         lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
-        tail = [line for line in lines if not line.startswith("WARNING: Location")][-3:]
+        errors = [line for line in lines if line.startswith("ERROR:")]
+        reason = errors[0] if errors else " | ".join(lines[-3:])
         raise ManagedEnvError(
-            f"{' '.join(command[2:6])} failed (exit {completed.returncode}; log {log}): {' | '.join(tail)}"
+            f"{' '.join(command[2:6])} failed (exit {completed.returncode}; log {log}): {reason}"
         )
 
 

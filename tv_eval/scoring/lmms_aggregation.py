@@ -59,6 +59,11 @@ def is_lmms_spec(spec: MetricSpec) -> bool:
     return spec.params.get("implementation") == IMPLEMENTATION
 
 
+def repeated_items(items: Sequence[Any], counts: Sequence[float]) -> list[Any]:
+    """Each item as often as its count says (a group's members once, a resample's as drawn), in order."""
+    return [item for item, count in zip(items, counts, strict=True) for _ in range(round(float(count)))]
+
+
 class LmmsAggregation(CorpusMetric):
     """One lmms-eval metric aggregated by its task's function; see the module docstring."""
 
@@ -77,9 +82,7 @@ class LmmsAggregation(CorpusMetric):
         return np.eye(len(records))
 
     def score(self, totals: np.ndarray) -> float:
-        items = [
-            item for item, count in zip(self._items, totals, strict=True) for _ in range(round(float(count)))
-        ]
+        items = repeated_items(self._items, totals)
         value = shared_worker().call(
             "aggregate",
             task=self.spec.params["lmms_task"],

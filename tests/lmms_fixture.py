@@ -6,7 +6,8 @@ each doc's language also in its `lang` field. `exact_match` and `ascii_share` (t
 characters that are ASCII, so that a random model's scores differ from doc to doc) are averaged by
 lmms-eval; `char_f1` is
 aggregated at corpus level (2 x shared characters / (predicted + reference characters), summed over
-the corpus before dividing: no mean of per-doc values gives it).
+the corpus before dividing: no mean of per-doc values gives it). The prompt has a variant for
+lmms-eval's `llava_hf`, which lmms-eval picks when it runs that model.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ lmms_eval_specific_kwargs:
   default:
     pre_prompt: ""
     post_prompt: " Answer in one word."
+  llava_hf:
+    pre_prompt: ""
+    post_prompt: " One word."
 process_results: !function utils.process_results
 metric_list:
   - metric: exact_match

@@ -140,6 +140,8 @@ def test_predictions_are_lmms_evals_own(bridged: dict[str, Any], lmms_eval_itsel
     assert len(predictions) == 2 * 2 * 3
     assert predictions == theirs
     assert len(set(predictions.values())) > 1, "a degenerate model output would make the comparison empty"
+    prompts = {record["prompt"] for record in bridged["records"]}
+    assert all(prompt.endswith(" One word.") for prompt in prompts), "llava_hf's prompt variant was not used"
 
 
 def test_per_doc_scores_are_lmms_evals_own(bridged: dict[str, Any], lmms_eval_itself: dict[str, Any]) -> None:
@@ -202,6 +204,7 @@ def test_tv_evals_own_adapter_on_a_bridged_task(
             "run", "--model", "tiny-random", "--device", "cpu", "--tasks", "lmms:tvtoy_sw",
             "--task-option", f"lmms:tvtoy_sw.include_path={fixture_paths['tasks']}",
             "--task-option", "lmms:tvtoy_sw.language_field=lang",
+            "--task-option", "lmms:tvtoy_sw.model_name=llava_hf",
             "--output-dir", str(output),
         ],
         tv_eval_cache,

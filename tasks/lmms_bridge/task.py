@@ -60,6 +60,8 @@ class LmmsTask(Task):
         "languages": "TASK:LANG,... language of each lmms-eval task",
         "language": "language of every doc",
         "primary": "the primary metric (default: the first metric of the first task)",
+        "model_name": "lmms-eval model name whose prompt variants to use (lmms_eval_specific_kwargs); "
+        "default: the tasks' defaults",
     }
 
     def __init__(self, target: str) -> None:
@@ -101,6 +103,7 @@ class LmmsTask(Task):
                     include_path=self.include_path,
                     chat=self.options.get("format", "chat") == "chat",
                     image_dir=str(worker.scratch / "images"),
+                    model_name=self.options.get("model_name"),
                 )
             except LmmsBridgeError as error:
                 raise TaskConfigError(f"task {self.name}: {error}") from error

@@ -64,11 +64,16 @@ class Tasks:
         self.tasks: dict[str, Any] = {}
         self.chat: dict[str, bool] = {}
 
-    def load(self, name: str, include_path: str | None, chat: bool, image_dir: str) -> list[dict[str, Any]]:
+    def load(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """The task or group `name`, with the prompt variants lmms-eval picks for `model_name` (its
+        `lmms_eval_specific_kwargs` and `model_specific_generation_kwargs`; None: their defaults)."""
         from lmms_eval.evaluator_utils import get_task_list
         from lmms_eval.tasks import TaskManager, get_task_dict
 
-        manager = TaskManager("WARNING", include_path=include_path)
+        name, chat, image_dir = request["name"], request["chat"], request["image_dir"]
+        manager = TaskManager(
+            "WARNING", include_path=request.get("include_path"), model_name=request.get("model_name")
+        )
         task_dict = get_task_dict([name], manager, "chat" if chat else "simple")
         loaded = []
         for output in get_task_list(task_dict):
@@ -316,9 +321,7 @@ class Worker:
         if command == "versions":
             return versions()
         if command == "load_tasks":
-            return self.tasks.load(
-                request["name"], request.get("include_path"), request["chat"], request["image_dir"]
-            )
+            return self.tasks.load(request)
         if command == "score":
             return self.tasks.score(request["task"], request["predictions"])
         if command == "aggregate":

@@ -94,6 +94,8 @@ def _bridged_run(
     arguments += [
         "--task-option",
         f"{TASK}.include_path={fixture_paths['tasks']}",
+        "--task-option",
+        f"{TASK}.model_name=llava_hf",
         "--output-dir",
         str(output),
     ]

@@ -90,6 +90,8 @@ def list_things(
             for option, meaning in task.option_help.items():
                 stdout.print(f"\t--task-option {name}.{option}=...\t{meaning}", highlight=False, markup=False)
         _list_suites()
+        for prefix, description in registry.task_prefixes().items():
+            stdout.print(f"{prefix}:<name>\t{description}", highlight=False, markup=False)
     elif what == "models":
         for alias, spec in sorted(registry.model_aliases().items()):
             stdout.print(f"{alias}\t{spec.model_id}\t[{spec.adapter}]\t{spec.description}", highlight=False)

@@ -107,3 +107,19 @@ def comet_env() -> None:
     stdout.print(f"COMET environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
     for package, package_version in environment.versions.items():
         stdout.print(f"{package}\t{package_version}", highlight=False)
+
+
+@app.command("lmms-env")
+def lmms_env() -> None:
+    """Create (on first use) the managed environment lmms-eval runs in (`lmms:` tasks and models)."""
+    from tv_eval.bridges.lmms_env import ensure_lmms_env
+    from tv_eval.core.managed_env import ManagedEnvError
+
+    try:
+        environment = ensure_lmms_env(notify=lambda message: stderr.print(message, highlight=False))
+    except ManagedEnvError as error:
+        fail(str(error))
+    created = "created now" if environment.created_now else "already there"
+    stdout.print(f"lmms-eval environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
+    for package, package_version in environment.versions.items():
+        stdout.print(f"{package}\t{package_version}", highlight=False)

@@ -114,6 +114,22 @@ TaskOptionOption = Annotated[
     ),
 ]
 
+ModelOptionOption = Annotated[
+    list[str] | None,
+    typer.Option(help="KEY=VALUE for the model's adapter, repeatable (e.g. lmms: pretrained=PATH)."),
+]
+
+
+def parse_model_options(values: list[str] | None) -> dict[str, str]:
+    """`KEY=VALUE` strings -> {key: value}; later values win."""
+    options: dict[str, str] = {}
+    for value in values or []:
+        key, equals, setting = value.partition("=")
+        if not (equals and key.strip()):
+            fail(f"--model-option must look like KEY=VALUE, got {value!r}")
+        options[key.strip()] = setting
+    return options
+
 
 def parse_batch_size(value: str) -> int | None:
     if value == "auto":
@@ -203,6 +219,7 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
             options["concurrency"],
         ),
         task_options=merged_task_options(selection.options, parse_task_options(options["task_option"])),
+        model_options=parse_model_options(options["model_option"]),
         max_failure_rate=options["max_failure_rate"],
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
@@ -326,6 +343,7 @@ def run(
     judge_prices: JudgePricesOption = None,
     judge_cache: JudgeCacheOption = None,
     task_option: TaskOptionOption = None,
+    model_option: ModelOptionOption = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from pydantic import ValidationError

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 TASK_GROUP = "tv_eval.tasks"
 ADAPTER_GROUP = "tv_eval.adapters"
 ALIAS_GROUP = "tv_eval.model_aliases"
+# `<prefix>:<name>` task names: a factory builds the task for `name` (e.g. `lmms:<lmms-eval task>`).
+TASK_PREFIX_GROUP = "tv_eval.task_prefixes"
 
 # `hf:<id>` is the documented spelling for the transformers adapter.
 ADAPTER_PREFIXES = {"hf": "transformers"}
@@ -95,8 +97,22 @@ def task_names() -> list[str]:
     return sorted(_entry_points(TASK_GROUP))
 
 
+def task_prefixes() -> dict[str, str]:
+    """Registered `<prefix>:<name>` task families and the description of the task class each builds."""
+    points = sorted(_entry_points(TASK_PREFIX_GROUP).items())
+    return {prefix: _load(point).description for prefix, point in points}
+
+
 def load_task(name: str) -> Task:
     points = _entry_points(TASK_GROUP)
+    prefix, separator, rest = name.partition(":")
+    if separator and name not in points:
+        factories = _entry_points(TASK_PREFIX_GROUP)
+        if prefix not in factories:
+            raise _unknown("task prefix", prefix, list(factories))
+        if not rest:
+            raise RegistryError(f"task {name!r} names no task after {prefix}:")
+        return _load(factories[prefix])(rest)
     if name not in points:
         raise _unknown("task", name, list(points))
     return _load(points[name])()

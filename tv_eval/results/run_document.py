@@ -79,6 +79,7 @@ class RunConfig(BaseModel):
     task_languages: dict[str, tuple[str, ...]] = Field(
         default_factory=dict, description="task -> the languages its suite runs it on"
     )
+    model_options: dict[str, str] = Field(default_factory=dict)
     max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     use_cache: bool = Field(default=True, exclude=True)
     cache_dir: Path | None = Field(default=None, exclude=True)
@@ -87,8 +88,8 @@ class RunConfig(BaseModel):
 
     @property
     def adapter_options(self) -> dict[str, Any]:
-        """What API adapters take beyond the common settings."""
-        return api_options(self.base_url, self.api_key_file, self.concurrency)
+        """What adapters take beyond the common settings: the API options and `--model-option`s."""
+        return {**api_options(self.base_url, self.api_key_file, self.concurrency), **self.model_options}
 
 
 def api_options(base_url: str | None, api_key_file: Path | None, concurrency: int | None) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Bridges to other evaluation frameworks that run in managed environments of their own (lmms-eval)."""

@@ -10,9 +10,9 @@ same text. lmms-eval's `llava_hf` runs at batch size 1 (it asserts it) with `dev
 batch size 8. Rounds are interleaved (the order alternates per round), every run is timed as a whole
 process, and the predictions of both must be identical, or the script stops.
 
-lmms-eval 0.7.3 is installed into its own virtual environment (it would replace the CPU torch with a
-CUDA build, and needs `decord` and `filelock<4` at run time), under the tv-eval cache folder, unless
-`--lmms-python` names an interpreter that has it.
+lmms-eval runs in the managed environment of tv-eval's lmms-eval bridge (`tv-eval lmms-env`: lmms-eval
+0.7.3 beside the CPU torch, with `decord` and `filelock<4`), built on first use, unless `--lmms-python`
+names an interpreter that has it.
 """
 
 from __future__ import annotations
@@ -32,9 +32,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from alm_mcq_rows import mcq_rows
 
-LMMS_EVAL = "lmms-eval==0.7.3"
-LMMS_RUNTIME = ("decord==0.6.0", "filelock<4")
-TORCH = "torch==2.13.0"
 TASK_NAME = "tv_eval_bench_alm_mcq"
 MAX_NEW_TOKENS = 32
 
@@ -108,23 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def lmms_environment() -> Path:
-    """lmms-eval in a virtual environment of its own, built once; torch pinned to the CPU build."""
-    from tv_eval.api import cache_root
+    """The interpreter of tv-eval's managed lmms-eval environment (built on first use; see the README's
+    lmms-eval bridge section for what it pins)."""
+    from tv_eval.bridges.lmms_env import ensure_lmms_env
 
-    venv = cache_root() / "bench" / "lmms-eval-0.7.3"
-    python = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        pip = [str(python), "-m", "pip", "install", "--quiet"]
-        subprocess.run([*pip, TORCH], check=True)
-        constraints = venv / "constraints.txt"
-        constraints.write_text(TORCH + "\n", encoding="utf-8")
-        subprocess.run([*pip, "-c", str(constraints), LMMS_EVAL, *LMMS_RUNTIME], check=True)
-        # The PyPI torchvision that comes along does not match the CPU torch build ("operator
-        # torchvision::nms does not exist" when transformers imports it); llava_hf runs without it.
-        subprocess.run([str(python), "-m", "pip", "uninstall", "--yes", "--quiet", "torchvision"], check=True)
-        (venv / ".complete").write_text("", encoding="utf-8")
-    return python
+    return Path(ensure_lmms_env().python)
 
 
 def tiny_model(work: Path) -> Path:

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tv_eval.analysis.contrasts import Resampling, group_mean_replicates, paired_difference
+from tv_eval.analysis.transfer import TierGap
 from tv_eval.core.pairs import PAIR_KEY, PARALLEL_ID, is_pivot
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
@@ -76,17 +77,6 @@ class PairedGap:
 
 
 @dataclass(frozen=True)
-class PairedTierGap:
-    """The mean of the tier's languages' paired gaps (every language weighs the same)."""
-
-    tier: str
-    value: float
-    interval: tuple[float, float] | None
-    n_languages: int
-    n: int
-
-
-@dataclass(frozen=True)
 class PairedProfile:
     model: str
     task: str
@@ -94,7 +84,7 @@ class PairedProfile:
     pivot: str
     sources: list[str]
     gaps: list[PairedGap]
-    tier_gaps: list[PairedTierGap]
+    tier_gaps: list[TierGap]
     confidence: float
     unpaired: dict[str, int]
 
@@ -198,7 +188,7 @@ def _language_gap(
 
 def _tier_gaps(
     pairs: Sequence[ItemPair], gaps: Sequence[PairedGap], tier_map: TierMap, resampling: Resampling
-) -> list[PairedTierGap]:
+) -> list[TierGap]:
     """Each tier's mean of its languages' paired gaps; the interval resamples clusters jointly over
     all languages (a cluster shared by two languages moves both)."""
     replicates = group_mean_replicates(
@@ -218,7 +208,7 @@ def _tier_gaps(
             continue
         weights = {gap.language: 1.0 / len(members) for gap in members}
         value, interval = replicates.contrast(weights, resampling.confidence)
-        tier_gaps.append(PairedTierGap(tier, value, interval, len(members), sum(gap.n for gap in members)))
+        tier_gaps.append(TierGap(tier, value, interval, len(members), sum(gap.n for gap in members)))
     return tier_gaps
 
 

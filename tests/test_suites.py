@@ -96,6 +96,13 @@ def test_expansion_keeps_order_and_runs_a_task_named_twice_once_under_its_suite(
     assert both.languages == {"alm_bench_paper": ("de", "ko")}
 
 
+def test_a_task_of_a_registered_family_passes_through_and_an_unknown_family_does_not() -> None:
+    known = parse_suites(CUSTOM, registry.task_names())
+    assert select_tasks(["lmms:tvtoy", "mt"], known).tasks == ("lmms:tvtoy", "multi30k", "commute")
+    with pytest.raises(SuiteError, match="nofamily:x"):
+        select_tasks(["nofamily:x"], known)
+
+
 def test_two_suites_running_one_task_differently_is_an_error() -> None:
     text = CUSTOM + '\n[other]\ndescription = "d"\nsource = "s"\n[[other.tasks]]\ntask = "commute"\n'
     with pytest.raises(SuiteError, match="suites mt and other run commute differently"):

@@ -97,6 +97,12 @@ def task_names() -> list[str]:
     return sorted(_entry_points(TASK_GROUP))
 
 
+def is_prefixed_task(name: str) -> bool:
+    """Whether `name` is `<prefix>:<name>` for a registered task family (no plugin is loaded to say)."""
+    prefix, separator, _ = name.partition(":")
+    return bool(separator) and prefix in _entry_points(TASK_PREFIX_GROUP)
+
+
 def task_prefixes() -> dict[str, str]:
     """Registered `<prefix>:<name>` task families and the description of the task class each builds."""
     points = sorted(_entry_points(TASK_PREFIX_GROUP).items())

@@ -132,7 +132,11 @@ def select_tasks(
     differently are an error, since one run cannot honour both."""
     known = suites() if known is None else known
     tasks = registry.task_names() if tasks is None else tasks
-    unknown = [name for name in names if name not in known and name not in tasks]
+    unknown = [
+        name
+        for name in names
+        if name not in known and name not in tasks and not registry.is_prefixed_task(name)
+    ]
     if unknown:
         raise _unknown_names(unknown, tasks, known)
     members: dict[str, SuiteMember | None] = {}

@@ -80,5 +80,8 @@ def test_rescoring_keeps_the_recorded_metric_specs(tmp_path: Path, tv_eval_cache
         ("bleu", "corpus"),
         ("chrf", "corpus"),
         ("chrf++", "corpus"),
+        # Multi30K's hypotheses are checked for their target language beside the translation metrics.
+        ("answer_language", "segment"),
+        ("answer_language_unidentified", "segment"),
     ]
     assert after["metrics"] == before["metrics"]

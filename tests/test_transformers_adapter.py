@@ -380,26 +380,3 @@ def test_missing_model_is_a_load_error(tmp_path: Path, monkeypatch: pytest.Monke
     (tmp_path / "empty-dir").mkdir()
     with pytest.raises(ModelLoadError, match="cannot load"):
         TransformersAdapter(AdapterSettings(model_id=str(tmp_path / "empty-dir"), device="cpu"))
-
-
-def test_interleaved_images_reach_the_model_where_the_text_refers_to_them(adapter: TinyRandomAdapter) -> None:
-    first, second = (
-        ImageInput.from_bytes(png_bytes(seed, size)) for seed, size in ((7, (48, 40)), (8, (30, 60)))
-    )
-
-    def interleaved(order: tuple[ImageInput, ImageInput]) -> Request:
-        parts = (
-            TextPart("Left "),
-            ImagePart(order[0]),
-            TextPart(" right "),
-            ImagePart(order[1]),
-            TextPart(" same?"),
-        )
-        return Request("pair", (Message(role="user", content=parts),), continuation=" yes")
-
-    request, swapped = interleaved((first, second)), interleaved((second, first))
-    prepared = adapter._prepare(0, request, reserve=0)
-    assert prepared.text.startswith("<s>user: Left <image>\n right <image>\n same?")
-    value, swapped_value = adapter.loglikelihood([request, swapped])
-    assert value == pytest.approx(direct_loglikelihood(adapter, request), abs=1e-4)
-    assert abs(value - swapped_value) > 1e-3  # the images' order reaches the model

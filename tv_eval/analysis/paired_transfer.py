@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tv_eval.analysis.contrasts import Resampling, group_mean_replicates, paired_difference
-from tv_eval.analysis.transfer import TierGap
+from tv_eval.analysis.transfer import TierGap, mean_tier_gaps
 from tv_eval.core.pairs import PAIR_KEY, PARALLEL_ID, is_pivot
 from tv_eval.core.types import ScoredSample
 from tv_eval.data.tiers import TierMap, order_languages
@@ -198,18 +198,7 @@ def _tier_gaps(
         n_resamples=resampling.n_resamples,
         seed=resampling.seed,
     )
-    by_tier: dict[str, list[PairedGap]] = defaultdict(list)
-    for gap in gaps:
-        by_tier[gap.tier].append(gap)
-    tier_gaps = []
-    for tier in tier_map.tier_order():
-        members = by_tier.get(tier)
-        if not members:
-            continue
-        weights = {gap.language: 1.0 / len(members) for gap in members}
-        value, interval = replicates.contrast(weights, resampling.confidence)
-        tier_gaps.append(TierGap(tier, value, interval, len(members), sum(gap.n for gap in members)))
-    return tier_gaps
+    return mean_tier_gaps(replicates, gaps, tier_map, resampling.confidence)
 
 
 def paired_profile(

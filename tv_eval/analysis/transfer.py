@@ -11,9 +11,9 @@ excludes zero.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from tv_eval.analysis.contrasts import Difference, GroupReplicates, group_mean_replicates, paired_difference
 from tv_eval.analysis.pairing import pair_scores
@@ -81,11 +81,22 @@ def _language_gaps(
     return gaps
 
 
-def _tier_gaps(
-    replicates: GroupReplicates, gaps: Sequence[LanguageGap], pivot: str, tier_map: TierMap, confidence: float
+class _Gap(Protocol):
+    language: str
+    tier: str
+    n: int
+
+
+def mean_tier_gaps(
+    replicates: GroupReplicates,
+    gaps: Sequence[_Gap],
+    tier_map: TierMap,
+    confidence: float,
+    fixed_weights: Mapping[str, float] | None = None,
 ) -> list[TierGap]:
-    """Each tier's mean gap over its languages (every language weighs the same), from the joint replicates."""
-    by_tier: dict[str, list[LanguageGap]] = defaultdict(list)
+    """Each tier's mean over its languages (every language weighs the same), from the joint replicates;
+    `fixed_weights` join every tier's contrast (the unpaired view subtracts the pivot's mean)."""
+    by_tier: dict[str, list[_Gap]] = defaultdict(list)
     for gap in gaps:
         by_tier[gap.tier].append(gap)
     tier_gaps = []
@@ -94,7 +105,7 @@ def _tier_gaps(
         if not members:
             continue
         weights: dict[str, float] = {gap.language: 1.0 / len(members) for gap in members}
-        weights[pivot] = -1.0
+        weights.update(fixed_weights or {})
         value, interval = replicates.contrast(weights, confidence)
         tier_gaps.append(TierGap(tier, value, interval, len(members), sum(gap.n for gap in members)))
     return tier_gaps
@@ -133,7 +144,7 @@ def transfer_profile(
         pivot_value=float(replicates.means[pivot_column]),
         pivot_n=int(replicates.counts[pivot_column]),
         gaps=gaps,
-        tier_gaps=_tier_gaps(replicates, gaps, pivot, tier_map, confidence),
+        tier_gaps=mean_tier_gaps(replicates, gaps, tier_map, confidence, {pivot: -1.0}),
         confidence=confidence,
     )
 

@@ -88,6 +88,20 @@ KeepFailedOption = Annotated[
         help="On --resume, keep samples whose generation failed (API errors) instead of asking again.",
     ),
 ]
+DataParallelOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Workers, each with its own copy of the model: N, or 'auto' (one per visible GPU, or per "
+        "tensor_parallel_size GPUs). The driver alone writes the cache and samples.jsonl."
+    ),
+]
+RayAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run the workers as actors on this Ray cluster ('auto' or HOST:PORT); with --data-parallel "
+        "N|auto (default auto: one per GPU of the cluster)."
+    ),
+]
 BaseUrlOption = Annotated[
     str | None, typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL).")
 ]
@@ -129,6 +143,14 @@ def parse_model_options(values: list[str] | None) -> dict[str, str]:
             fail(f"--model-option must look like KEY=VALUE, got {value!r}")
         options[key.strip()] = setting
     return options
+
+
+def parse_data_parallel(value: str | None) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    fail(f"--data-parallel must be a positive integer or 'auto', got {value!r}")
 
 
 def parse_batch_size(value: str) -> int | None:
@@ -221,6 +243,8 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
         task_options=merged_task_options(selection.options, parse_task_options(options["task_option"])),
         model_options=parse_model_options(options["model_option"]),
         max_failure_rate=options["max_failure_rate"],
+        data_parallel=parse_data_parallel(options["data_parallel"]),
+        ray_address=options["ray_address"],
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
     )
@@ -288,7 +312,7 @@ def execute(config: RunConfig, tier_map: TierMap) -> None:
     try:
         outcome = run_evaluation(config, tier_map, progress_factory=RichProgress)
     except RunInterrupted as interrupted:
-        fail(str(interrupted), code=130)
+        fail(str(interrupted), code=interrupted.exit_code)
     except config_errors() as error:
         fail(str(error))
     except OSError as error:
@@ -331,6 +355,8 @@ def run(
     resume: ResumeOption = None,
     max_failure_rate: FailureRateOption = 0.0,
     keep_failed: KeepFailedOption = False,
+    data_parallel: DataParallelOption = None,
+    ray_address: RayAddressOption = None,
     base_url: BaseUrlOption = None,
     api_key_file: KeyFileOption = None,
     concurrency: ConcurrencyOption = None,
@@ -352,7 +378,13 @@ def run(
 
     try:
         if resume is not None:
-            invocation = {"use_cache": not no_cache, "cache_dir": cache_dir, "retry_failed": not keep_failed}
+            invocation = {
+                "use_cache": not no_cache,
+                "cache_dir": cache_dir,
+                "retry_failed": not keep_failed,
+                "data_parallel": parse_data_parallel(data_parallel),
+                "ray_address": ray_address,
+            }
             config = resumed_config(resume, invocation, base_urls=(base_url, judge_base_url))
         else:
             config = config_from_options(ctx.params)

@@ -29,6 +29,8 @@ from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
 from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_config
+from tv_eval.pipeline.parallel.backend import Execution, check_execution, load_backend
+from tv_eval.pipeline.parallel.worker import WorkerPoolError
 from tv_eval.pipeline.preparation import PreparedTask, RunConfigError, check_output_dir, prepare_tasks
 from tv_eval.pipeline.records import write_results
 from tv_eval.pipeline.run_directory import discard_new_run_dir, new_run_record, open_run_dir
@@ -39,11 +41,13 @@ from tv_eval.scoring.batch_scoring import apply_batch_scorers
 
 
 class RunInterrupted(Exception):
-    """Ctrl-C during a run: what was finished is on disk; the run can be resumed."""
+    """Ctrl-C during a run, or its workers lost: what was finished is on disk; the run can be resumed.
+    `exit_code` is what the CLI exits with (130 for Ctrl-C)."""
 
-    def __init__(self, run_dir: Path) -> None:
-        super().__init__(f"interrupted; resume with: tv-eval run --resume {run_dir}")
+    def __init__(self, run_dir: Path, reason: str = "interrupted", exit_code: int = 130) -> None:
+        super().__init__(f"{reason}; resume with: tv-eval run --resume {run_dir}")
         self.run_dir = run_dir
+        self.exit_code = exit_code
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,11 @@ class _Model:
     spec: registry.ModelSpec
     adapter_class: type[ModelAdapter]
     settings: AdapterSettings
+    execution: Execution
+
+    def load(self) -> ModelAdapter:
+        """The adapter, or a pool of workers each holding one (--data-parallel, --ray-address)."""
+        return load_backend(self.adapter_class, self.settings, self.execution)
 
 
 def _check_before_loading(config: RunConfig) -> _Model:
@@ -96,11 +105,13 @@ def _check_before_loading(config: RunConfig) -> _Model:
         revision=config.revision,
     )
     adapter_class.preflight(settings)
+    execution = Execution(data_parallel=config.data_parallel, ray_address=config.ray_address)
+    check_execution(settings, execution)
     if config.judge is not None:
         judge = judge_config(config.judge, config.device, config.seed)
         resolve_judge(judge)
         load_prices(judge.prices_path)
-    return _Model(spec=spec, adapter_class=adapter_class, settings=settings)
+    return _Model(spec=spec, adapter_class=adapter_class, settings=settings, execution=execution)
 
 
 def _needs_retry(item: PreparedTask, sample: Sample, record: ScoredSample) -> bool:
@@ -196,7 +207,7 @@ def run(
         record = new_run_record(run_dir, config, model.spec, identity, prepared, tier_map)
         atomic_write_json(run_dir / RUN_FILE, record.to_json())
         cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
-        generation = CachedGeneration(lambda: model.adapter_class(model.settings), identity, cache)
+        generation = CachedGeneration(model.load, identity, cache)
         generated = _generate(config, prepared, run_dir, record, generation, progress_factory)
         generated_at = time.perf_counter()
         records, metric_info, judge_summary = _batch_score_and_judge(config, prepared, generated.records)
@@ -237,12 +248,17 @@ def _generate(
         record.status = "interrupted"
         atomic_write_json(run_dir / RUN_FILE, record.to_json())
         raise RunInterrupted(run_dir) from None
+    except WorkerPoolError as error:
+        record.status = "interrupted"
+        atomic_write_json(run_dir / RUN_FILE, record.to_json())
+        raise RunInterrupted(run_dir, str(error), exit_code=1) from error
     except ModelLoadError:
         discard_new_run_dir(config, run_dir)
         raise
     finally:
         if generation.adapter is not None:
             record.model = record.model.model_copy(update=vars(generation.adapter.identity))
+            record.execution = Execution(config.data_parallel, config.ray_address).record(generation.adapter)
         generation.close()
 
 

@@ -40,9 +40,10 @@ class JudgeOptions(BaseModel):
 class RunConfig(BaseModel):
     """One `tv-eval run`. `tiers` are resolved tier labels; `tier_map` is the user map's file, if any.
 
-    `resume_dir`, `retry_failed`, `use_cache` and `cache_dir` belong to one invocation, not to the
-    run: they are never restored from run.json. `retry_failed`: on resume, ask the model again for
-    samples whose generation failed (API errors), rather than keeping their failures.
+    `resume_dir`, `retry_failed`, `use_cache`, `cache_dir`, `data_parallel` and `ray_address` belong to
+    one invocation, not to the run: they are never restored from run.json (how many workers answered
+    changes no answer, so a run may resume with another number). `retry_failed`: on resume, ask the
+    model again for samples whose generation failed (API errors), rather than keeping their failures.
 
     `tasks` is --tasks with its suites expanded; `suites`, `task_scoring` and `task_languages` record
     what those suites set (their task options are merged into `task_options` under the user's), so a
@@ -81,6 +82,8 @@ class RunConfig(BaseModel):
     )
     model_options: dict[str, str] = Field(default_factory=dict)
     max_failure_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    data_parallel: Annotated[int, Field(ge=1)] | Literal["auto"] | None = Field(default=None, exclude=True)
+    ray_address: str | None = Field(default=None, exclude=True)
     use_cache: bool = Field(default=True, exclude=True)
     cache_dir: Path | None = Field(default=None, exclude=True)
     resume_dir: Path | None = Field(default=None, exclude=True)
@@ -155,6 +158,7 @@ class RunRecord(BaseModel):
     judge: dict[str, Any] | None = None
     generation: GenerationCounts | None = None
     timings: dict[str, float] | None = None
+    execution: dict[str, Any] | None = None
     rescored: list[str] = Field(default_factory=list)
     repaired: list[dict[str, Any]] = Field(default_factory=list)
     history: list[dict[str, Any]] = Field(default_factory=list)

@@ -1,0 +1,63 @@
+"""The model a run talks to: one adapter in this process, or a pool of workers behind one adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tv_eval.core.adapter import AdapterSettings, ModelAdapter
+from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
+from tv_eval.pipeline.parallel.placement import local_placements, resolve_worker_count
+from tv_eval.pipeline.parallel.pooled_adapter import PooledAdapter
+from tv_eval.pipeline.parallel.worker import WorkerSpec
+
+
+@dataclass(frozen=True)
+class Execution:
+    """How a run's model calls are spread: `data_parallel` workers (a count or 'auto'; None or 1 is one
+    process), on this machine or, with `ray_address`, as actors on a Ray cluster."""
+
+    data_parallel: int | str | None = None
+    ray_address: str | None = None
+
+    @property
+    def parallel(self) -> bool:
+        return self.ray_address is not None or self.data_parallel not in (None, 1)
+
+    def record(self, adapter: ModelAdapter) -> dict[str, Any]:
+        """What run.json records of how the run was spread (the answers do not depend on it, the
+        timings do): the workers that answered, and where."""
+        if not isinstance(adapter, PooledAdapter):
+            return {"workers": 1, "placement": "process"}
+        return {"workers": adapter.pool.size, "placement": "ray" if self.ray_address else "processes"}
+
+
+def check_execution(settings: AdapterSettings, execution: Execution) -> None:
+    """Worker count and device pinning checked before any data or weights load (PlacementError)."""
+    if execution.parallel and execution.ray_address is None:
+        local_placements(resolve_worker_count(execution.data_parallel or 1, settings), settings)
+
+
+def load_backend(
+    adapter_class: type[ModelAdapter], settings: AdapterSettings, execution: Execution
+) -> ModelAdapter:
+    """The adapter itself for a one-process run; else a pooled adapter over local processes or Ray actors,
+    each worker with its own copy of the model, loaded before this returns (a load error is raised here)."""
+    if not execution.parallel:
+        return adapter_class(settings)
+    if execution.ray_address is not None:
+        from tv_eval.pipeline.parallel.ray_pool import RayPool, ray_worker_count
+
+        workers = ray_worker_count(execution.data_parallel or "auto", settings, execution.ray_address)
+        return PooledAdapter(
+            settings,
+            RayPool(adapter_class, settings, workers, execution.ray_address),
+            adapter_class.streaming,
+        )
+    workers = resolve_worker_count(execution.data_parallel or 1, settings)
+    if workers == 1:
+        return adapter_class(settings)
+    specs = [
+        WorkerSpec(adapter_class, p.settings, p.environment) for p in local_placements(workers, settings)
+    ]
+    return PooledAdapter(settings, LocalProcessPool(specs), adapter_class.streaming)

@@ -1,0 +1,143 @@
+"""Workers as processes on this machine (`--data-parallel N`), one adapter each.
+
+Processes are started with `spawn`, so each imports its backend afresh with its own devices pinned
+(a forked CUDA context is unusable). Each worker has its own inbox and the driver hands it the next
+unit when it reports the last one done: the most expensive units go first and nobody waits on a
+fixed share. A worker that dies (a segfault, the OOM killer) has its unit handed to another; when
+none is left the run stops, with every answer so far already in the cache.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
+from typing import Any
+
+from tv_eval.core.adapter import ModelLoadError
+from tv_eval.core.types import ModelIdentity
+from tv_eval.pipeline.parallel.units import WorkUnit
+from tv_eval.pipeline.parallel.worker import UnitResult, UnitWorker, WorkerPoolError, WorkerSpec
+
+POLL_S = 0.2
+START_TIMEOUT_S = 1800.0
+
+
+def _worker_main(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
+    try:
+        worker = UnitWorker(spec)
+    except ModelLoadError as error:
+        outbox.put(("load_failed", index, str(error)))
+        return
+    outbox.put(("ready", index, worker.identity()))
+    try:
+        while (unit := inbox.get()) is not None:
+            try:
+                unit_id, result = worker.run(unit)
+            except Exception as error:
+                outbox.put(("failed", index, f"{type(error).__name__}: {error}"))
+                return
+            outbox.put(("done", index, (unit_id, result)))
+    finally:
+        worker.close()
+
+
+@dataclass
+class _Process:
+    process: BaseProcess
+    inbox: Queue[Any]
+
+
+class LocalProcessPool:
+    """N worker processes; `run` streams each unit's answers back as it finishes."""
+
+    def __init__(self, specs: Sequence[WorkerSpec]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._outbox: Queue[Any] = context.Queue()
+        self._workers: list[_Process] = []
+        for index, spec in enumerate(specs):
+            inbox: Queue[Any] = context.Queue()
+            process = context.Process(
+                target=_worker_main, args=(index, spec, inbox, self._outbox), name=f"tv-eval-worker-{index}"
+            )
+            process.start()
+            self._workers.append(_Process(process, inbox))
+        self.identity = self._wait_until_ready()
+        self.deaths = 0
+
+    @property
+    def size(self) -> int:
+        return len(self._workers)
+
+    def _wait_until_ready(self) -> ModelIdentity:
+        """Every worker's model loaded (the first's identity), or the first load error raised."""
+        identities: dict[int, ModelIdentity] = {}
+        waited = 0.0
+        while len(identities) < len(self._workers):
+            try:
+                kind, index, payload = self._outbox.get(timeout=POLL_S)
+            except queue.Empty:
+                waited += POLL_S
+                dead = [i for i, w in enumerate(self._workers) if not w.process.is_alive()]
+                if dead or waited > START_TIMEOUT_S:
+                    self.close()
+                    reason = f"worker {dead[0]} exited" if dead else f"not ready after {waited:.0f} s"
+                    raise ModelLoadError(f"{reason} while loading the model") from None
+                continue
+            if kind == "load_failed":
+                self.close()
+                raise ModelLoadError(payload)
+            identities[index] = payload
+        return identities[0]
+
+    def run(self, units: Sequence[WorkUnit], on_done: Callable[[WorkUnit, UnitResult], None]) -> None:
+        pending = deque(units)
+        by_id = {unit.unit_id: unit for unit in units}
+        busy: dict[int, WorkUnit] = {}
+        delivered: set[int] = set()
+        idle = deque(index for index, worker in enumerate(self._workers) if worker.process.is_alive())
+        while pending or busy:
+            while pending and idle:
+                index = idle.popleft()
+                busy[index] = pending.popleft()
+                self._workers[index].inbox.put(busy[index])
+            try:
+                kind, index, payload = self._outbox.get(timeout=POLL_S)
+            except queue.Empty:
+                self._requeue_dead(busy, idle, pending)
+                continue
+            if kind == "failed":
+                raise WorkerPoolError(f"worker {index} failed: {payload}")
+            unit_id, result = payload
+            busy.pop(index, None)
+            idle.append(index)
+            if unit_id not in delivered:  # a unit re-queued after its worker's answer was already sent
+                delivered.add(unit_id)
+                on_done(by_id[unit_id], result)
+
+    def _requeue_dead(self, busy: dict[int, WorkUnit], idle: deque[int], pending: deque[WorkUnit]) -> None:
+        """Units of workers that died go back to the front of the queue; no worker left is an error."""
+        for index, worker in enumerate(self._workers):
+            if worker.process.is_alive() or worker.process.exitcode is None:
+                continue
+            if index in busy:
+                pending.appendleft(busy.pop(index))
+                self.deaths += 1
+            if index in idle:
+                idle.remove(index)
+        if not any(worker.process.is_alive() for worker in self._workers):
+            raise WorkerPoolError("every worker process exited; what finished is cached, rerun to go on")
+
+    def close(self) -> None:
+        for worker in self._workers:
+            if worker.process.is_alive():
+                worker.inbox.put(None)
+        for worker in self._workers:
+            worker.process.join(timeout=30)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()

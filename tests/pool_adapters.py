@@ -1,0 +1,58 @@
+"""Stand-in adapters for the worker pool tests: answers that show which worker gave them, a log of every
+unit each worker ran, and ways to fail on purpose (at load, or by dying mid-unit), so the tests can see
+what a pool does with a request: handed out once, handed again after a crash, answered once."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from tv_eval.api import BatchCallback, ModelAdapter, ModelIdentity, ModelLoadError, Request, Response
+
+
+class LoggingAdapter(ModelAdapter):
+    """Answers each request with its text reversed. Options: `log` (a file each unit's request ids are
+    appended to, with the worker's pid), `delay` (seconds per request), `fail_load`, and `die_on`: a
+    request id whose unit kills the process the first time (`die_marker` records that it happened)."""
+
+    name = "logging"
+    version = "1"
+
+    def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(settings)
+        if settings.options.get("fail_load"):
+            raise ModelLoadError("no weights here")
+        self.options = settings.options
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return ModelIdentity("logging", "r1", self.name, self.version, device=self.settings.device)
+
+    def _log(self, event: str, requests: Sequence[Request]) -> None:
+        with Path(self.options["log"]).open("a", encoding="utf-8") as log:
+            log.write(f"{event} {os.getpid()} {','.join(r.request_id for r in requests)}\n")
+
+    def generate(self, requests: Sequence[Request], on_batch: BatchCallback | None = None) -> list[Response]:
+        self._log("start", requests)
+        time.sleep(float(self.options.get("delay", 0)) * len(requests))
+        marker = Path(self.options.get("die_marker", "/nonexistent/marker"))
+        if any(r.request_id == self.options.get("die_on") for r in requests) and not marker.exists():
+            marker.write_text(str(os.getpid()), encoding="utf-8")
+            os._exit(9)
+        self._log("done", requests)
+        return [Response(r.request_id, r.messages[0].text[::-1]) for r in requests]
+
+    def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
+        self._log("done", requests)
+        return [-float(len(r.continuation or "")) for r in requests]
+
+
+def log_events(path: Path) -> list[tuple[str, int, list[str]]]:
+    """(event, pid, request ids) per line of a LoggingAdapter log."""
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        event, pid, ids = line.split(" ")
+        events.append((event, int(pid), ids.split(",")))
+    return events

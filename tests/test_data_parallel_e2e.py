@@ -1,0 +1,69 @@
+"""`--data-parallel N` through the real CLI: the same records and results as one process, whichever
+worker answered what, for generated answers (ALM-Bench) and log-likelihoods (CoMMuTE)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import records_of, run_cli
+
+COMMAND = ["run", "--model", "tiny-random", "--tasks", "alm_bench,commute", "--sample", "--seed", "0"]
+COMMAND += ["--batch-size", "4", "--device", "cpu", "--no-cache"]
+
+
+def only_run(output: Path) -> Path:
+    (run_dir,) = [path for path in output.iterdir() if path.is_dir()]
+    return run_dir
+
+
+def results_without_run_id(run_dir: Path) -> dict:
+    results = json.loads((run_dir / "results.json").read_text(encoding="utf-8"))
+    results.pop("run_id")
+    return results
+
+
+@pytest.mark.slow
+def test_two_workers_give_the_records_and_results_of_one_process(tmp_path: Path, tv_eval_cache: Path) -> None:
+    single = run_cli([*COMMAND, "--output-dir", str(tmp_path / "one")], tv_eval_cache, timeout=600)
+    assert single.returncode == 0, single.stderr
+    pooled = run_cli(
+        [*COMMAND, "--output-dir", str(tmp_path / "two"), "--data-parallel", "2"], tv_eval_cache, timeout=600
+    )
+    assert pooled.returncode == 0, pooled.stderr
+    one, two = only_run(tmp_path / "one"), only_run(tmp_path / "two")
+    records = records_of(two)
+    assert records == records_of(one)
+    assert {record["task"] for record in records} == {"alm_bench", "commute"}
+    assert results_without_run_id(two) == results_without_run_id(one)
+    run_record = json.loads((two / "run.json").read_text(encoding="utf-8"))
+    assert run_record["execution"] == {"workers": 2, "placement": "processes"}
+    assert (
+        run_record["generation"]["generated"]
+        == json.loads((one / "run.json").read_text())["generation"]["generated"]
+    )
+    assert json.loads((one / "run.json").read_text())["execution"] == {"workers": 1, "placement": "process"}
+
+
+def test_bad_worker_counts_and_devices_stop_before_any_work(tmp_path: Path, tv_eval_cache: Path) -> None:
+    output = tmp_path / "runs"
+    zero = run_cli([*COMMAND, "--output-dir", str(output), "--data-parallel", "0"], tv_eval_cache)
+    assert zero.returncode == 2
+    assert "--data-parallel must be a positive integer or 'auto', got '0'" in zero.stderr
+    one_gpu = run_cli(
+        [*COMMAND, "--output-dir", str(output), "--data-parallel", "2", "--device", "cuda:1"],
+        tv_eval_cache,
+        extra_env={"CUDA_VISIBLE_DEVICES": "0,1"},
+    )
+    assert one_gpu.returncode == 2
+    assert "names one GPU" in one_gpu.stderr
+    too_many = run_cli(
+        [*COMMAND, "--output-dir", str(output), "--data-parallel", "3", "--device", "cuda"],
+        tv_eval_cache,
+        extra_env={"CUDA_VISIBLE_DEVICES": "0,1"},
+    )
+    assert too_many.returncode == 2
+    assert "3 workers x 1 GPUs each need 3 GPUs; 2 are visible" in too_many.stderr
+    assert not output.exists() or not any(output.iterdir())

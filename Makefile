@@ -11,7 +11,7 @@ $(BIN)/tv-eval: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[hf,test,report]"
+	$(BIN)/pip install --quiet -e ".[hf,test,report,ray]"
 	touch $@
 
 venv: $(BIN)/tv-eval

@@ -1,14 +1,17 @@
 """Workers as Ray actors on a cluster (`--ray-address auto|HOST:PORT`), one adapter each.
 
 Ray does the placing and the recovering: a placement group reserves one bundle per worker (its GPUs and
-a CPU), spread over the nodes; `ActorPool` hands each idle actor the next unit, most expensive first; and
-an actor whose process or node dies is restarted by Ray, which runs the unit it was answering again
-(`max_restarts`, `max_task_retries`). The driver sees each unit's answers exactly once and keeps the one
-cache. A model that needs several GPUs inside one worker (vLLM tensor parallel) gets them in its bundle.
+a CPU), spread over the nodes, and an actor whose process dies is restarted by Ray, which runs the unit
+it was answering again (`max_restarts`, `max_task_retries`). A unit whose actor Ray reports unavailable
+(its node lost: Ray does not retry those by itself) goes back to the queue for the next free actor, while
+the placement group moves the lost bundle to a live node. The driver hands each free actor the next
+unit, most expensive first, sees each unit's answers exactly once and keeps the one cache. A model that
+needs several GPUs inside one worker (vLLM tensor parallel) gets them in its bundle.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -85,6 +88,7 @@ class RayPool:
             for i in range(workers)
         ]
         self.identity = self._identities()
+        self.requeued = 0
 
     @property
     def size(self) -> int:
@@ -117,16 +121,41 @@ class RayPool:
             raise ModelLoadError(f"a Ray worker could not load the model: {_first_line(cause)}") from error
 
     def run(self, units: Sequence[WorkUnit], on_done: Callable[[WorkUnit, UnitResult], None]) -> None:
-        from ray.exceptions import RayError
-        from ray.util import ActorPool
+        """Each free actor gets the next unit. A unit whose actor died or became unreachable (its node
+        lost) goes back to the front of the queue, for whichever actor is free next: Ray restarts the dead
+        one; an actor Ray gave up on is dropped. A unit is answered, and passed on, once."""
+        import ray
+        from ray.exceptions import ActorDiedError, RayActorError, RayError
 
-        by_id = {unit.unit_id: unit for unit in units}
-        pool = ActorPool(self._actors)
-        try:
-            for unit_id, result in pool.map_unordered(lambda actor, unit: actor.run.remote(unit), units):
-                on_done(by_id[unit_id], result)
-        except RayError as error:
-            raise WorkerPoolError(f"a unit failed on the Ray cluster: {_first_line(error)}") from error
+        pending = deque(units)
+        idle = deque(self._actors)
+        in_flight: dict[Any, tuple[Any, WorkUnit]] = {}
+        attempts: dict[int, int] = {}
+        while pending or in_flight:
+            while pending and idle:
+                actor, unit = idle.popleft(), pending.popleft()
+                in_flight[actor.run.remote(unit)] = (actor, unit)
+            if not in_flight:
+                raise WorkerPoolError("every Ray worker died; what finished is cached, rerun to go on")
+            (ready,), _ = ray.wait(list(in_flight), num_returns=1)
+            actor, unit = in_flight.pop(ready)
+            try:
+                _, result = ray.get(ready)
+            except RayActorError as error:
+                attempts[unit.unit_id] = attempts.get(unit.unit_id, 0) + 1
+                if attempts[unit.unit_id] > MAX_RESTARTS:
+                    raise WorkerPoolError(
+                        f"a unit failed {MAX_RESTARTS + 1} times: {_first_line(error)}"
+                    ) from error
+                pending.appendleft(unit)
+                if not isinstance(error, ActorDiedError):
+                    idle.append(actor)
+                self.requeued += 1
+                continue
+            except RayError as error:
+                raise WorkerPoolError(f"a unit failed on the Ray cluster: {_first_line(error)}") from error
+            idle.append(actor)
+            on_done(unit, result)
 
     def close(self) -> None:
         import ray

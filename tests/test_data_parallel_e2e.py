@@ -39,7 +39,9 @@ def test_two_workers_give_the_records_and_results_of_one_process(tmp_path: Path,
     assert {record["task"] for record in records} == {"alm_bench", "commute"}
     assert results_without_run_id(two) == results_without_run_id(one)
     run_record = json.loads((two / "run.json").read_text(encoding="utf-8"))
-    assert run_record["execution"] == {"workers": 2, "placement": "processes"}
+    assert run_record["execution"]["workers"] == 2
+    assert run_record["execution"]["placement"] == "processes"
+    assert run_record["execution"]["workers_ready_s"] > 0
     assert (
         run_record["generation"]["generated"]
         == json.loads((one / "run.json").read_text())["generation"]["generated"]

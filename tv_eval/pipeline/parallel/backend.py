@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter
 from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
 from tv_eval.pipeline.parallel.placement import local_placements, resolve_worker_count
-from tv_eval.pipeline.parallel.pooled_adapter import PooledAdapter
+from tv_eval.pipeline.parallel.pooled_adapter import PooledAdapter, WorkerPool
 from tv_eval.pipeline.parallel.worker import WorkerSpec
 
 
@@ -29,7 +30,11 @@ class Execution:
         timings do): the workers that answered, and where."""
         if not isinstance(adapter, PooledAdapter):
             return {"workers": 1, "placement": "process"}
-        return {"workers": adapter.pool.size, "placement": "ray" if self.ray_address else "processes"}
+        return {
+            "workers": adapter.pool.size,
+            "placement": "ray" if self.ray_address else "processes",
+            "workers_ready_s": adapter.ready_s,
+        }
 
 
 def check_execution(settings: AdapterSettings, execution: Execution) -> None:
@@ -45,19 +50,18 @@ def load_backend(
     each worker with its own copy of the model, loaded before this returns (a load error is raised here)."""
     if not execution.parallel:
         return adapter_class(settings)
+    started = time.perf_counter()
+    pool: WorkerPool
     if execution.ray_address is not None:
         from tv_eval.pipeline.parallel.ray_pool import RayPool, ray_worker_count
 
         workers = ray_worker_count(execution.data_parallel or "auto", settings, execution.ray_address)
-        return PooledAdapter(
-            settings,
-            RayPool(adapter_class, settings, workers, execution.ray_address),
-            adapter_class.streaming,
-        )
-    workers = resolve_worker_count(execution.data_parallel or 1, settings)
-    if workers == 1:
-        return adapter_class(settings)
-    specs = [
-        WorkerSpec(adapter_class, p.settings, p.environment) for p in local_placements(workers, settings)
-    ]
-    return PooledAdapter(settings, LocalProcessPool(specs), adapter_class.streaming)
+        pool = RayPool(adapter_class, settings, workers, execution.ray_address)
+    else:
+        workers = resolve_worker_count(execution.data_parallel or 1, settings)
+        if workers == 1:
+            return adapter_class(settings)
+        placements = local_placements(workers, settings)
+        pool = LocalProcessPool([WorkerSpec(adapter_class, p.settings, p.environment) for p in placements])
+    ready_s = round(time.perf_counter() - started, 3)
+    return PooledAdapter(settings, pool, adapter_class.streaming, ready_s=ready_s)

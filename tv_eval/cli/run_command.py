@@ -119,6 +119,25 @@ ModelOptionOption = Annotated[
     typer.Option(help="KEY=VALUE for the model's adapter, repeatable (e.g. lmms: pretrained=PATH)."),
 ]
 
+ShardOption = Annotated[
+    str | None,
+    typer.Option(
+        help="i/N: run only shard i (1 to N) of every task's samples, for `tv-eval merge` to combine."
+    ),
+]
+
+
+def parse_shard_option(value: str | None) -> str | None:
+    """`--shard` checked and written canonically (`i/N`); a bad value is one line, exit 2."""
+    from tv_eval.pipeline.shards import ShardSpecError, parse_shard
+
+    if value is None:
+        return None
+    try:
+        return str(parse_shard(value))
+    except ShardSpecError as error:
+        fail(str(error))
+
 
 def parse_model_options(values: list[str] | None) -> dict[str, str]:
     """`KEY=VALUE` strings -> {key: value}; later values win."""
@@ -223,6 +242,7 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
         max_failure_rate=options["max_failure_rate"],
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
+        shard=parse_shard_option(options["shard"]),
     )
 
 
@@ -344,6 +364,7 @@ def run(
     judge_cache: JudgeCacheOption = None,
     task_option: TaskOptionOption = None,
     model_option: ModelOptionOption = None,
+    shard: ShardOption = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from pydantic import ValidationError

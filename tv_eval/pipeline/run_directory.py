@@ -124,6 +124,8 @@ def new_run_record(
         cache=str(config.cache_dir or cache_root()) if config.use_cache else None,
         environment=environment_record(),
     )
+    if config.shard is not None:
+        record.task_sample_ids = {item.task.name: list(item.selection) for item in prepared}
     if config.resume_dir is not None:
         previous = read_run_record(run_dir)
         record.created = previous.created or record.created

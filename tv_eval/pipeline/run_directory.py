@@ -31,14 +31,14 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _run_id(model: str) -> str:
+def new_run_id(model: str) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")[:60]
     return f"{stamp}_{slug}"
 
 
 def _new_run_dir(config: RunConfig, model_name: str) -> Path:
-    run_dir = config.output_dir / _run_id(model_name)
+    run_dir = config.output_dir / new_run_id(model_name)
     try:
         run_dir.mkdir(parents=True, exist_ok=False)
     except OSError as error:

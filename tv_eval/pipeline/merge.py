@@ -82,10 +82,10 @@ def merged_records(task: str, shards: Sequence[ShardRun]) -> list[ScoredSample]:
 
 def _summed(blocks: Iterable[Mapping[str, Any]], keys: Sequence[str]) -> dict[str, Any]:
     """The first block with each of `keys` summed over all blocks (None if any block lacks a value)."""
-    blocks = list(blocks)
-    total = dict(blocks[0])
+    listed = list(blocks)
+    total = dict(listed[0])
     for key in keys:
-        values = [block.get(key) for block in blocks]
+        values = [block.get(key) for block in listed]
         total[key] = None if any(value is None for value in values) else sum(values)
     return total
 
@@ -176,9 +176,9 @@ def merge_shards(run_dirs: Sequence[Path], output: Path | None = None) -> MergeO
     check_same_run(shards)
     records = {name: merged_records(name, shards) for name in shards[0].record.tasks}
     metric_info = _merged_metric_info(shards)
+    tasks = {name: configured_task(name, shards[0].record) for name in records}
     target = _target_dir(output, shards)
     record = _merged_run_record(shards, target, {name: len(group) for name, group in records.items()})
-    tasks = {name: configured_task(name, record) for name in record.tasks}
     with locked_run_dir(target), StagedFiles(target) as staged:
         results = write_results(
             staged,

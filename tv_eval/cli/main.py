@@ -145,8 +145,9 @@ def report(
 # `app` when imported; importing them after this module's commands keeps `run` first in --help.
 from tv_eval.cli import compare as cli_compare  # noqa: E402
 from tv_eval.cli import maintenance as cli_maintenance  # noqa: E402
+from tv_eval.cli import merge_command as cli_merge  # noqa: E402
 
-COMMAND_MODULES = (run_command, cli_compare, cli_maintenance)
+COMMAND_MODULES = (run_command, cli_compare, cli_maintenance, cli_merge)
 
 
 def _click_exceptions() -> ModuleType:

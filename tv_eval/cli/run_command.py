@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -27,150 +27,51 @@ from tv_eval.cli.options import (
     resolve_tiers,
     show_results,
 )
+from tv_eval.cli.run_options import (
+    DEVICES_HELP,
+    DTYPES,
+    BaseUrlOption,
+    BatchSizeOption,
+    CacheDirOption,
+    ConcurrencyOption,
+    DataDirOption,
+    DataParallelOption,
+    DataRevisionOption,
+    DeviceOption,
+    DtypeOption,
+    FailureRateOption,
+    FramesOption,
+    KeepFailedOption,
+    KeyFileOption,
+    LanguagesOption,
+    LimitOption,
+    ModelOption,
+    ModelOptionOption,
+    NoCacheOption,
+    OutputDirOption,
+    RayAddressOption,
+    ResumeOption,
+    RevisionOption,
+    SampleOption,
+    ScoringOption,
+    SeedOption,
+    ShardOption,
+    TaskOptionOption,
+    TasksOption,
+    TierMapOption,
+    TiersOption,
+    TrustOption,
+    parse_batch_size,
+    parse_data_parallel,
+    parse_model_options,
+    parse_shard_option,
+    parse_task_options,
+)
 
 if TYPE_CHECKING:
     from tv_eval.data.tiers import TierMap
     from tv_eval.results.document import ResultsDocument
     from tv_eval.results.run_document import RunConfig
-
-DEVICES_HELP = "auto, cpu or cuda[:N]"
-DTYPES = ("auto", "bfloat16", "float16", "float32")
-
-ModelOption = Annotated[
-    str | None,
-    typer.Option(help="Model alias (`tv-eval list models`), hf:<hub-id-or-path> or openai:<model>."),
-]
-TasksOption = Annotated[
-    str | None, typer.Option(help="Comma-separated task and suite names (`tv-eval list tasks`).")
-]
-LanguagesOption = Annotated[str | None, typer.Option(help="Only these languages (BCP-47, comma-separated).")]
-TiersOption = Annotated[str | None, typer.Option(help="Only these tiers: 0-5, unknown, or high/mid/low.")]
-LimitOption = Annotated[
-    int | None, typer.Option(min=1, help="At most N samples per task, spread over languages.")
-]
-BatchSizeOption = Annotated[str, typer.Option(help="Batch size, or 'auto' (halves on out-of-memory).")]
-OutputDirOption = Annotated[Path, typer.Option(help="Where run directories are created.")]
-DeviceOption = Annotated[str, typer.Option(help=f"{DEVICES_HELP}.")]
-DtypeOption = Annotated[str, typer.Option(help="auto, bfloat16, float16 or float32.")]
-SeedOption = Annotated[int, typer.Option(help="Seed for sampling and bootstrap intervals.")]
-ScoringOption = Annotated[
-    str | None,
-    typer.Option(
-        help="robust, paper or official, where the task has it (`tv-eval list tasks`; "
-        "default: each task's own)."
-    ),
-]
-SampleOption = Annotated[bool, typer.Option("--sample", help="Use each task's bundled offline sample.")]
-DataDirOption = Annotated[Path | None, typer.Option(help="Read the dataset from this local folder.")]
-TierMapOption = Annotated[Path | None, typer.Option(help="TOML/YAML map language -> tier label.")]
-TrustOption = Annotated[bool, typer.Option(help="Allow model repositories to run their own code.")]
-NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")]
-CacheDirOption = Annotated[
-    Path | None,
-    typer.Option(help="Response cache folder (default: $TV_EVAL_CACHE_DIR or the user cache dir)."),
-]
-ResumeOption = Annotated[
-    Path | None,
-    typer.Option(help="Continue an interrupted run in this run directory, with its original arguments."),
-]
-FailureRateOption = Annotated[
-    float,
-    typer.Option(
-        min=0.0,
-        max=1.0,
-        help="Exit 1 (after writing results) when a larger share of samples failed (judge failures count).",
-    ),
-]
-KeepFailedOption = Annotated[
-    bool,
-    typer.Option(
-        "--keep-failed",
-        help="On --resume, keep samples whose generation failed (API errors) instead of asking again.",
-    ),
-]
-DataParallelOption = Annotated[
-    str | None,
-    typer.Option(
-        help="Workers, each with its own copy of the model: N, or 'auto' (one per visible GPU, or per "
-        "tensor_parallel_size GPUs). The driver alone writes the cache and samples.jsonl."
-    ),
-]
-RayAddressOption = Annotated[
-    str | None,
-    typer.Option(
-        help="Run the workers as actors on this Ray cluster ('auto' or HOST:PORT); with --data-parallel "
-        "N|auto (default auto: one per GPU of the cluster)."
-    ),
-]
-BaseUrlOption = Annotated[
-    str | None, typer.Option(help="OpenAI-compatible server for openai:<model> (default $OPENAI_BASE_URL).")
-]
-KeyFileOption = Annotated[
-    Path | None, typer.Option(help="File holding the API key (default $OPENAI_API_KEY).")
-]
-ConcurrencyOption = Annotated[
-    int | None, typer.Option(min=1, help="Requests in flight at once for API models (default 8).")
-]
-FramesOption = Annotated[
-    int | None, typer.Option(min=1, help="Frames sampled per video (default: the model's, else the task's).")
-]
-RevisionOption = Annotated[
-    str | None,
-    typer.Option(help="Model revision on the Hub (branch, tag or commit; default: main's commit now)."),
-]
-DataRevisionOption = Annotated[
-    str | None, typer.Option(help="Dataset revision on the Hub (branch, tag or commit).")
-]
-TaskOptionOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="TASK.KEY=VALUE, repeatable (e.g. multi30k.test_sets=2016,2017); see the task's README."
-    ),
-]
-
-ModelOptionOption = Annotated[
-    list[str] | None,
-    typer.Option(help="KEY=VALUE for the model's adapter, repeatable (e.g. lmms: pretrained=PATH)."),
-]
-
-
-def parse_model_options(values: list[str] | None) -> dict[str, str]:
-    """`KEY=VALUE` strings -> {key: value}; later values win."""
-    options: dict[str, str] = {}
-    for value in values or []:
-        key, equals, setting = value.partition("=")
-        if not (equals and key.strip()):
-            fail(f"--model-option must look like KEY=VALUE, got {value!r}")
-        options[key.strip()] = setting
-    return options
-
-
-def parse_data_parallel(value: str | None) -> int | str | None:
-    if value is None or value == "auto":
-        return value
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    fail(f"--data-parallel must be a positive integer or 'auto', got {value!r}")
-
-
-def parse_batch_size(value: str) -> int | None:
-    if value == "auto":
-        return None
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    fail(f"--batch-size must be a positive integer or 'auto', got {value!r}")
-
-
-def parse_task_options(values: list[str] | None) -> dict[str, dict[str, str]]:
-    """`TASK.KEY=VALUE` strings -> {task: {key: value}}; later values win."""
-    options: dict[str, dict[str, str]] = {}
-    for value in values or []:
-        target, equals, setting = value.partition("=")
-        task, dot, key = target.partition(".")
-        if not (equals and dot and task.strip() and key.strip()):
-            fail(f"--task-option must look like TASK.KEY=VALUE, got {value!r}")
-        options.setdefault(task.strip(), {})[key.strip()] = setting
-    return options
 
 
 def _check_model_options(options: Mapping[str, Any]) -> tuple[str, ...]:
@@ -247,7 +148,19 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
         ray_address=options["ray_address"],
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
+        shard=parse_shard_option(options["shard"]),
     )
+
+
+def invocation_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings of this invocation that a resumed run takes in place of none (never recorded)."""
+    return {
+        "use_cache": not options["no_cache"],
+        "cache_dir": options["cache_dir"],
+        "retry_failed": not options["keep_failed"],
+        "data_parallel": parse_data_parallel(options["data_parallel"]),
+        "ray_address": options["ray_address"],
+    }
 
 
 def resumed_config(
@@ -370,6 +283,7 @@ def run(
     judge_cache: JudgeCacheOption = None,
     task_option: TaskOptionOption = None,
     model_option: ModelOptionOption = None,
+    shard: ShardOption = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from pydantic import ValidationError
@@ -378,14 +292,9 @@ def run(
 
     try:
         if resume is not None:
-            invocation = {
-                "use_cache": not no_cache,
-                "cache_dir": cache_dir,
-                "retry_failed": not keep_failed,
-                "data_parallel": parse_data_parallel(data_parallel),
-                "ray_address": ray_address,
-            }
-            config = resumed_config(resume, invocation, base_urls=(base_url, judge_base_url))
+            config = resumed_config(
+                resume, invocation_options(ctx.params), base_urls=(base_url, judge_base_url)
+            )
         else:
             config = config_from_options(ctx.params)
         tier_map_obj = load_tiers(config.tier_map)

@@ -16,6 +16,8 @@ from tv_eval.core.pairs import PAIR_KEY, is_pivot
 from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskConfigError
 from tv_eval.core.types import Sample
 from tv_eval.data.tiers import TierMap
+from tv_eval.pipeline.records import fresh_run_order
+from tv_eval.pipeline.shards import ShardSpecError, parse_shard, shard_samples
 from tv_eval.results.run_document import RunConfig
 from tv_eval.scoring.batch_scoring import BatchScorer
 
@@ -32,6 +34,9 @@ class PreparedTask:
     samples: list[Sample]
     scorers: list[BatchScorer] = field(default_factory=list)
     options: Mapping[str, Any] = field(default_factory=dict)
+    # With --shard: the ids of the whole selection (every shard's samples), in the order an unsharded
+    # run writes them; `samples` then holds only this shard's.
+    selection: tuple[str, ...] = ()
 
 
 def select_samples(
@@ -141,12 +146,37 @@ def _prepare_task(
     if not samples:
         wanted = ", ".join([*languages, *(f"tier {tier}" for tier in config.tiers)]) or "anything"
         raise RunConfigError(f"task {name} has no samples for {wanted}")
+    selection: tuple[str, ...] = ()
+    if config.shard is not None:
+        selection = tuple(sample.sample_id for sample in fresh_run_order(task, samples, scoring))
+        samples = _shard_of_task(name, samples, config.shard)
     scorers = list(task.batch_scorers(scoring))
     for scorer in scorers:
         scorer.prepare()
     return PreparedTask(
-        task=task, scoring=scoring, loaded=loaded, samples=samples, scorers=scorers, options=options
+        task=task,
+        scoring=scoring,
+        loaded=loaded,
+        samples=samples,
+        scorers=scorers,
+        options=options,
+        selection=selection,
     )
+
+
+def _shard_of_task(name: str, samples: Sequence[Sample], shard_text: str) -> list[Sample]:
+    """The shard's share of a task's selection; a shard left with none of it is a configuration
+    error (a run needs samples to aggregate), caught before the model loads."""
+    try:
+        shard = parse_shard(shard_text)
+    except ShardSpecError as error:
+        raise RunConfigError(str(error)) from error
+    chosen = shard_samples(name, samples, shard)
+    if not chosen:
+        raise RunConfigError(
+            f"shard {shard} holds none of task {name}'s {len(samples)} samples; use fewer shards"
+        )
+    return chosen
 
 
 def prepare_tasks(

@@ -91,6 +91,15 @@ def split_for_model(
     return runnable, settled
 
 
+def fresh_run_order(task: Task, samples: Sequence[Sample], scoring: str) -> list[Sample]:
+    """The order an uninterrupted run writes records in (those settled without the model first, as
+    evaluate_task does), so a resumed run, or shards merged, aggregate and bootstrap exactly as a
+    fresh run."""
+    settled = [s for s in samples if s.load_error or not task.needs_model(s, scoring)]
+    settled_ids = {s.sample_id for s in settled}
+    return settled + [s for s in samples if s.sample_id not in settled_ids]
+
+
 def with_current_tiers(records: Sequence[ScoredSample], tier_map: TierMap) -> list[ScoredSample]:
     """The records with each tier looked up again in `tier_map`, so what samples.jsonl stores per
     sample is always the tier the results were aggregated under."""

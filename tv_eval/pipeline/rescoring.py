@@ -46,7 +46,7 @@ def rescore_record(task: Task, record: ScoredSample, scoring: str, kept_metrics:
     return rescored
 
 
-def _batch_metric_info(run_dir: Path, repair: bool) -> dict[str, dict[str, Any]]:
+def batch_metric_info(run_dir: Path, repair: bool) -> dict[str, dict[str, Any]]:
     """What batch scorers (COMET) reported per task in the previous results: their scores are kept.
     An unreadable results.json stops `score` unless it is repairing (then those scores are dropped)."""
     path = run_dir / RESULTS_FILE
@@ -102,7 +102,7 @@ def rescore_run(
         run_record = saved.record
         if run_record.status != "complete":
             raise SavedRunError(f"run {run_dir} is {run_record.status}; finish it with --resume first")
-        batch_info = _batch_metric_info(run_dir, repair)
+        batch_info = batch_metric_info(run_dir, repair)
         tasks, records = _rescored(saved, scoring, batch_info)
         if tier_map_path is not None and run_record.config is not None:
             run_record.config = run_record.config.model_copy(update={"tier_map": tier_map_path.resolve()})

@@ -31,14 +31,14 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _run_id(model: str) -> str:
+def new_run_id(model: str) -> str:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")[:60]
     return f"{stamp}_{slug}"
 
 
 def _new_run_dir(config: RunConfig, model_name: str) -> Path:
-    run_dir = config.output_dir / _run_id(model_name)
+    run_dir = config.output_dir / new_run_id(model_name)
     try:
         run_dir.mkdir(parents=True, exist_ok=False)
     except OSError as error:
@@ -124,6 +124,8 @@ def new_run_record(
         cache=str(config.cache_dir or cache_root()) if config.use_cache else None,
         environment=environment_record(),
     )
+    if config.shard is not None:
+        record.task_sample_ids = {item.task.name: list(item.selection) for item in prepared}
     if config.resume_dir is not None:
         previous = read_run_record(run_dir)
         record.created = previous.created or record.created

@@ -32,7 +32,7 @@ from tv_eval.pipeline.judge_stage import judge_config
 from tv_eval.pipeline.parallel.backend import Execution, check_execution, load_backend
 from tv_eval.pipeline.parallel.worker import WorkerPoolError
 from tv_eval.pipeline.preparation import PreparedTask, RunConfigError, check_output_dir, prepare_tasks
-from tv_eval.pipeline.records import write_results
+from tv_eval.pipeline.records import fresh_run_order, write_results
 from tv_eval.pipeline.run_directory import discard_new_run_dir, new_run_record, open_run_dir
 from tv_eval.results.document import ResultsDocument
 from tv_eval.results.run_document import RUN_FILE, GenerationCounts, RunConfig, RunRecord
@@ -165,16 +165,10 @@ def _generate_all(
             )
             generated = evaluate_task(todo, generation, writer, chunk_size, progress_factory(name, total))
             by_id = done | {record.sample_id: record for record in generated}
-            all_records[name] = [by_id[s.sample_id] for s in _fresh_run_order(item)]
+            all_records[name] = [
+                by_id[s.sample_id] for s in fresh_run_order(item.task, item.samples, item.scoring)
+            ]
     return _Generated(records=all_records, retried=retried)
-
-
-def _fresh_run_order(item: PreparedTask) -> list[Sample]:
-    """The order an uninterrupted run writes records in (those settled without the model first, as
-    evaluate_task does), so a resumed run aggregates, and bootstraps, exactly as a fresh one."""
-    settled = [s for s in item.samples if s.load_error or not item.task.needs_model(s, item.scoring)]
-    settled_ids = {s.sample_id for s in settled}
-    return settled + [s for s in item.samples if s.sample_id not in settled_ids]
 
 
 def _batch_score_and_judge(

@@ -88,6 +88,9 @@ class RunConfig(BaseModel):
     cache_dir: Path | None = Field(default=None, exclude=True)
     resume_dir: Path | None = Field(default=None, exclude=True)
     retry_failed: bool = Field(default=True, exclude=True)
+    shard: str | None = Field(
+        default=None, description="`i/N`: this run is shard i (1-based) of N (tv_eval/pipeline/shards.py)"
+    )
 
     @property
     def adapter_options(self) -> dict[str, Any]:
@@ -162,6 +165,13 @@ class RunRecord(BaseModel):
     rescored: list[str] = Field(default_factory=list)
     repaired: list[dict[str, Any]] = Field(default_factory=list)
     history: list[dict[str, Any]] = Field(default_factory=list)
+    task_sample_ids: dict[str, list[str]] | None = Field(
+        default=None,
+        description="A shard's: each task's whole selection (all shards), in an unsharded run's order",
+    )
+    merged_from: list[dict[str, Any]] = Field(
+        default_factory=list, description="A merged run's shards: run id, shard and directory of each"
+    )
 
     def to_json(self) -> dict[str, Any]:
         document = self.model_dump(mode="json", exclude_unset=True)

@@ -25,13 +25,12 @@ def tv_eval_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     shutil.rmtree(cache, ignore_errors=True)
 
 
-def run_cli(
-    args: list[str], cache: Path, timeout: float = 300, extra_env: dict[str, str | None] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`tv-eval ARGS` in a subprocess, exactly as a user runs it (console script, fresh interpreter).
-
-    A None in `extra_env` removes that variable (e.g. COLUMNS, to see what a CI log gets).
-    """
+def cli_invocation(
+    args: list[str], cache: Path, extra_env: dict[str, str | None] | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `tv-eval ARGS`, exactly as a user runs it (console script,
+    fresh interpreter). A None in `extra_env` removes that variable (e.g. COLUMNS, to see what a CI log
+    gets)."""
     merged = {
         **os.environ,
         "TV_EVAL_CACHE_DIR": str(cache),
@@ -51,7 +50,23 @@ def run_cli(
         if executable.endswith("tv-eval")
         else [executable, "-m", "tv_eval.cli.main", *args]
     )
+    return command, env
+
+
+def run_cli(
+    args: list[str], cache: Path, timeout: float = 300, extra_env: dict[str, str | None] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`tv-eval ARGS` in a subprocess, to its end."""
+    command, env = cli_invocation(args, cache, extra_env)
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=REPO_ROOT, timeout=timeout)
+
+
+def start_cli(args: list[str], cache: Path) -> subprocess.Popen[str]:
+    """`tv-eval ARGS` started in a subprocess, for tests that signal it while it runs."""
+    command, env = cli_invocation(args, cache)
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=REPO_ROOT
+    )
 
 
 def results_document(task_block: dict) -> dict:

@@ -4,11 +4,14 @@ worker answered what, for generated answers (ALM-Bench) and log-likelihoods (CoM
 from __future__ import annotations
 
 import json
+import signal
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
-from tests.conftest import records_of, run_cli
+from tests.conftest import records_of, run_cli, start_cli
 
 COMMAND = ["run", "--model", "tiny-random", "--tasks", "alm_bench,commute", "--sample", "--seed", "0"]
 COMMAND += ["--batch-size", "4", "--device", "cpu", "--no-cache"]
@@ -69,3 +72,30 @@ def test_bad_worker_counts_and_devices_stop_before_any_work(tmp_path: Path, tv_e
     assert too_many.returncode == 2
     assert "3 workers x 1 GPUs each need 3 GPUs; 2 are visible" in too_many.stderr
     assert not output.exists() or not any(output.iterdir())
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_workers_load_stops_them_all_and_leaves_a_resumable_run(
+    tmp_path: Path, tv_eval_cache: Path
+) -> None:
+    """The interrupt reaches the driver while its workers are still loading the model: it must not wait
+    on them (a run that hung here once), and none may outlive it."""
+    output = tmp_path / "runs"
+    command = [*COMMAND, "--output-dir", str(output), "--data-parallel", "2"]
+    process = start_cli(command, tv_eval_cache)
+    driver = psutil.Process(process.pid)
+    deadline = time.monotonic() + 120
+    while len(driver.children(recursive=True)) < 2:
+        assert time.monotonic() < deadline and process.poll() is None, "the workers never started"
+        time.sleep(0.1)
+    workers = driver.children(recursive=True)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "resume with: tv-eval run --resume" in stderr
+    assert "Traceback" not in stderr
+    assert not [
+        worker for worker in workers if worker.is_running() and worker.status() != psutil.STATUS_ZOMBIE
+    ]
+    run_dir = only_run(output)
+    assert json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["status"] == "interrupted"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import queue
+import signal
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,9 +26,12 @@ from tv_eval.pipeline.parallel.worker import UnitResult, UnitWorker, WorkerPoolE
 
 POLL_S = 0.2
 START_TIMEOUT_S = 1800.0
+CLOSE_TIMEOUT_S = 5.0
 
 
 def _worker_main(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
+    # Ctrl-C reaches the whole process group: the driver alone handles it, and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         worker = UnitWorker(spec)
     except ModelLoadError as error:
@@ -61,20 +65,29 @@ class LocalProcessPool:
         self._workers: list[_Process] = []
         for index, spec in enumerate(specs):
             inbox: Queue[Any] = context.Queue()
+            # Daemonic: a driver that dies or exits never waits on, nor leaves behind, a worker.
             process = context.Process(
-                target=_worker_main, args=(index, spec, inbox, self._outbox), name=f"tv-eval-worker-{index}"
+                target=_worker_main,
+                args=(index, spec, inbox, self._outbox),
+                name=f"tv-eval-worker-{index}",
+                daemon=True,
             )
             process.start()
             self._workers.append(_Process(process, inbox))
-        self.identity = self._wait_until_ready()
         self.deaths = 0
+        try:
+            self.identity = self._wait_until_ready()
+        except BaseException:  # Ctrl-C while the models load included: no worker is left running
+            self.close()
+            raise
 
     @property
     def size(self) -> int:
         return len(self._workers)
 
     def _wait_until_ready(self) -> ModelIdentity:
-        """Every worker's model loaded (the first's identity), or the first load error raised."""
+        """Every worker's model loaded (the first's identity), or the first load error raised (the
+        caller stops the workers)."""
         identities: dict[int, ModelIdentity] = {}
         waited = 0.0
         while len(identities) < len(self._workers):
@@ -84,12 +97,10 @@ class LocalProcessPool:
                 waited += POLL_S
                 dead = [i for i, w in enumerate(self._workers) if not w.process.is_alive()]
                 if dead or waited > START_TIMEOUT_S:
-                    self.close()
                     reason = f"worker {dead[0]} exited" if dead else f"not ready after {waited:.0f} s"
                     raise ModelLoadError(f"{reason} while loading the model") from None
                 continue
             if kind == "load_failed":
-                self.close()
                 raise ModelLoadError(payload)
             identities[index] = payload
         return identities[0]
@@ -133,11 +144,16 @@ class LocalProcessPool:
             raise WorkerPoolError("every worker process exited; what finished is cached, rerun to go on")
 
     def close(self) -> None:
+        """Idle workers exit at once; one still answering a unit (after Ctrl-C or an error) is stopped,
+        since nobody waits for its answer any more."""
         for worker in self._workers:
             if worker.process.is_alive():
                 worker.inbox.put(None)
         for worker in self._workers:
-            worker.process.join(timeout=30)
+            worker.process.join(timeout=CLOSE_TIMEOUT_S)
+            if worker.process.is_alive():
+                worker.process.terminate()
+                worker.process.join(timeout=CLOSE_TIMEOUT_S)
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join()

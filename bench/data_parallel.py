@@ -7,9 +7,9 @@ Each configuration answers the same ALM-Bench multiple-choice rows (the bundled 
 new ids) with the tiny LLaVA, one torch thread per worker, no cache, batch size 8; rounds are
 interleaved so a change in the machine's load hits every configuration alike. Reported per
 configuration (medians over rounds): the wall time of the whole command, run.json's
-`generate_and_score_s` and the workers' start-up inside it (`execution.workers_ready_s`: each worker
-imports torch and loads the model), samples/s with and without that start-up, and whether every
-configuration gave the same predictions. On a machine with C cores, N workers can gain at most
+`generate_and_score_s` and the model loading inside it (`execution.model_ready_s`: the one process, or
+every worker, importing torch and loading the model), samples/s with and without that start-up, and
+whether every configuration gave the same predictions. On a machine with C cores, N workers can gain at most
 min(N, C) over one; worker start-up (each imports torch and loads the model) is paid once per run.
 """
 
@@ -32,7 +32,7 @@ TV_EVAL = str(Path(sys.executable).parent / "tv-eval")
 
 
 def run_once(data: Path, output: Path, extra: list[str]) -> tuple[float, float, float, list[str]]:
-    """Wall time, generate+score time, worker start-up inside it (0 for one process), predictions."""
+    """Wall time, generate+score time, loading the model(s) inside it, predictions."""
     command = [TV_EVAL, "run", "--model", "tiny-random", "--tasks", "alm_bench", "--data-dir", str(data)]
     command += ["--device", "cpu", "--batch-size", "8", "--no-cache", "--output-dir", str(output), *extra]
     started = time.perf_counter()
@@ -40,7 +40,7 @@ def run_once(data: Path, output: Path, extra: list[str]) -> tuple[float, float, 
     wall = time.perf_counter() - started
     (run_dir,) = output.iterdir()
     record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    ready = record["execution"].get("workers_ready_s", 0.0)
+    ready = record["execution"]["model_ready_s"]
     lines = (run_dir / "samples.jsonl").read_text(encoding="utf-8").splitlines()
     predictions = [json.loads(line)["prediction"] for line in lines]
     return wall, record["timings"]["generate_and_score_s"], ready, predictions
@@ -75,7 +75,7 @@ def main() -> int:
         f"{args.samples} samples, {args.rounds} rounds, load {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores"
     )
     print(
-        "| configuration | wall s | generate+score s | of which workers' start-up s | samples/s | "
+        "| configuration | wall s | generate+score s | of which loading the model(s) s | samples/s | "
         "samples/s after start-up | same predictions |"
     )
     print("|---|---|---|---|---|---|---|")

@@ -29,7 +29,7 @@ from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
 from tv_eval.pipeline.evaluation import evaluate_task
 from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_config
-from tv_eval.pipeline.parallel.backend import Execution, check_execution, load_backend
+from tv_eval.pipeline.parallel.backend import BackendLoader, Execution, check_execution
 from tv_eval.pipeline.parallel.worker import WorkerPoolError
 from tv_eval.pipeline.preparation import PreparedTask, RunConfigError, check_output_dir, prepare_tasks
 from tv_eval.pipeline.records import fresh_run_order, write_results
@@ -84,10 +84,6 @@ class _Model:
     adapter_class: type[ModelAdapter]
     settings: AdapterSettings
     execution: Execution
-
-    def load(self) -> ModelAdapter:
-        """The adapter, or a pool of workers each holding one (--data-parallel, --ray-address)."""
-        return load_backend(self.adapter_class, self.settings, self.execution)
 
 
 def _check_before_loading(config: RunConfig) -> _Model:
@@ -201,8 +197,11 @@ def run(
         record = new_run_record(run_dir, config, model.spec, identity, prepared, tier_map)
         atomic_write_json(run_dir / RUN_FILE, record.to_json())
         cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
-        generation = CachedGeneration(model.load, identity, cache)
+        loader = BackendLoader(model.adapter_class, model.settings, model.execution)
+        generation = CachedGeneration(loader, identity, cache)
         generated = _generate(config, prepared, run_dir, record, generation, progress_factory)
+        if generation.adapter is not None:
+            record.execution = loader.record(generation.adapter)
         generated_at = time.perf_counter()
         records, metric_info, judge_summary = _batch_score_and_judge(config, prepared, generated.records)
         if judge_summary is not None:
@@ -252,7 +251,6 @@ def _generate(
     finally:
         if generation.adapter is not None:
             record.model = record.model.model_copy(update=vars(generation.adapter.identity))
-            record.execution = Execution(config.data_parallel, config.ray_address).record(generation.adapter)
         generation.close()
 
 

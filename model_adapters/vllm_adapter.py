@@ -25,7 +25,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from model_adapters.transformers_adapter import _to_hf_messages
+from model_adapters.transformers_adapter import TransformersAdapter, _to_hf_messages
 from model_adapters.transformers_config import resolve_device, resolve_dtype
 from model_adapters.vllm_options import ENGINE_OPTIONS, engine_options, managed_env_defaults
 from tv_eval.api import (
@@ -39,7 +39,6 @@ from tv_eval.api import (
     ModelLoadError,
     Request,
     Response,
-    RevisionError,
     VideoDecodeError,
     VllmBridgeError,
     VllmWorker,
@@ -47,7 +46,6 @@ from tv_eval.api import (
     expand_video_parts,
     max_image_pixels,
     needed_side,
-    resolve_model_revision,
     vllm_importable,
     vllm_version,
 )
@@ -122,12 +120,8 @@ class VllmAdapter(ModelAdapter):
         """Unknown or malformed engine options fail before any environment is built."""
         engine_options(settings.options)
 
-    @classmethod
-    def resolve_revision(cls, settings: AdapterSettings) -> str | None:
-        try:
-            return resolve_model_revision(settings.model_id, settings.revision)
-        except RevisionError as error:
-            raise ModelLoadError(str(error)) from error
+    # The Hub commit or a local folder's content digest, exactly as the transformers adapter names it.
+    resolve_revision = classmethod(TransformersAdapter.resolve_revision.__func__)  # type: ignore[attr-defined]
 
     @classmethod
     def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:

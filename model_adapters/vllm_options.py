@@ -70,8 +70,8 @@ PASSED_OVER = frozenset({"video_frames", "default_dtype"})
 def managed_env_defaults(parsed: Mapping[str, Any]) -> dict[str, Any]:
     """Engine options for vLLM's CPU build in its managed environment: the image processor's PIL backend,
     as tv-eval's own CPU environment (no torchvision) uses, unless the user chose otherwise. That
-    environment's torchvision is a CUDA build propped up by an operator shim; its resize and
-    normalisation differ from PIL's by up to 0.015 in pixel values, enough to change greedy outputs."""
+    environment's torchvision is a CUDA build propped up by an operator shim, and its processor's pixel
+    values differ from PIL's by up to 0.015 (seen on a random-noise image)."""
     kwargs = dict(parsed.get("mm_processor_kwargs") or {})
     kwargs.setdefault("backend", "pil")
     return {**parsed, "mm_processor_kwargs": kwargs}

@@ -109,7 +109,7 @@ def build_tiny_model(directory: Path) -> Path:
 
 def hub_layout_copy(source: Path, target: Path) -> Path:
     """A copy of a tiny model whose CLIP tower weights sit under `vision_tower.vision_model.`, the layout
-    of LLaVA checkpoints on the Hub. transformers 5.2x saves the tower without that prefix and loads
+    of LLaVA checkpoints on the Hub. transformers 5.25 saves the tower without that prefix and loads
     both layouts to the same tensors; vLLM's LLaVA loader reads only the Hub's, so the vLLM parity test
     and benchmark run both backends on this copy."""
     from safetensors.torch import load_file, save_file

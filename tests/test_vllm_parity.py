@@ -10,7 +10,8 @@ incremental detokenizer holds back. The rest: greedy steps where the random mode
 closer than the two kernels' rounding (its logits are nearly flat); text-only prompts were
 token-identical. Scores are a random model's (0 almost everywhere), so equal per-language scores say
 the pipelines score alike, little more; the share of identical outputs is the figure that matters. The
-thresholds sit just under what was measured, for CPUs whose kernels round differently.
+thresholds sit just under what was measured, for CPUs whose kernels round differently. Log-likelihoods
+(CoMMuTE, `mean`) agree to 8e-7 relative (test_log_likelihoods_match).
 """
 
 from __future__ import annotations
@@ -56,9 +57,11 @@ def model_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return hub_layout_copy(build_tiny_model(root / "tiny"), root / "tiny-hub")
 
 
-def _run(backend: str, folder: Path, cache: Path, output: Path) -> dict[str, Any]:
-    arguments = ["run", "--model", f"{backend}:{folder}", "--tasks", "alm_bench", "--sample"]
-    arguments += ["--limit", str(LIMIT), "--device", "cpu", "--output-dir", str(output)]
+def _run(
+    backend: str, folder: Path, cache: Path, output: Path, task: str = "alm_bench", limit: int = LIMIT
+) -> dict[str, Any]:
+    arguments = ["run", "--model", f"{backend}:{folder}", "--tasks", task, "--sample"]
+    arguments += ["--limit", str(limit), "--device", "cpu", "--output-dir", str(output)]
     if backend == "vllm":
         arguments += ["--model-option", "enforce_eager=true"]
     result = run_cli(arguments, cache, timeout=RUN_TIMEOUT)
@@ -128,6 +131,28 @@ def test_a_rerun_comes_from_the_cache_and_never_from_the_other_backend(
     again = _run("vllm", model_folder, tv_eval_cache, tmp_path / "again")
     assert f"0 generated, {LIMIT} from cache" in again["stdout"]
     assert _predictions(again) == _predictions(runs["vllm"])
+
+
+def test_log_likelihoods_match(
+    vllm_env: dict[str, Any], model_folder: Path, tv_eval_cache: Path, tmp_path: Path
+) -> None:
+    """CoMMuTE (official scoring: each translation's mean token log-probability, `mean`) through both
+    backends. Measured: 12 samples (24 requests), perplexities within 8e-7 of each other (relative), the
+    same choice everywhere, accuracy difference 0.0 in each of the 6 languages."""
+    hf, vllm = (
+        _run(backend, model_folder, tv_eval_cache, tmp_path / backend, task="commute", limit=14)
+        for backend in ("hf", "vllm")
+    )
+    pairs = [(a, b) for a in hf["records"] for b in vllm["records"] if a["sample_id"] == b["sample_id"]]
+    assert len(pairs) == len(hf["records"]) >= 12
+    for first, second in pairs:
+        assert first["prediction"] == second["prediction"]
+        for key in ("perplexity_correct", "perplexity_incorrect"):
+            assert second["details"][key] == pytest.approx(first["details"][key], rel=1e-5)
+    by_language = [run["results"]["tasks"]["commute"]["by_language"] for run in (hf, vllm)]
+    assert {
+        language: block["metrics"]["accuracy"]["value"] for language, block in by_language[0].items()
+    } == {language: block["metrics"]["accuracy"]["value"] for language, block in by_language[1].items()}
 
 
 def test_an_unknown_engine_option_is_one_line(tv_eval_cache: Path, model_folder: Path) -> None:

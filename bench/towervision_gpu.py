@@ -160,8 +160,8 @@ def run_backend(backend: str, folder: Path, args: argparse.Namespace) -> dict[st
         responses = adapter.generate(requests)
         best = min(best, time.perf_counter() - start)
         tokens = sum(response.completion_tokens or 0 for response in responses)
+    peak = _peak_gpu_memory(backend)  # before close: vLLM's engine processes hold their memory till then
     adapter.close()
-    peak = _peak_gpu_memory(backend)
     return {
         "backend": backend,
         "samples_per_s": round(len(requests) / best, 2),

@@ -21,6 +21,7 @@ import tv_eval.core.backends as backends
 from model_adapters.transformers_adapter import TransformersAdapter
 from model_adapters.vllm_adapter import VllmAdapter
 from model_adapters.vllm_options import engine_options
+from tests.conftest import run_cli
 from tv_eval.api import (
     AdapterSettings,
     ContinuationMeasure,
@@ -144,6 +145,14 @@ def test_models_without_a_preference_keep_their_adapter(installed: Callable[...,
     assert backends.choose_backend(
         ModelSpec("m", "transformers", "m", backend="other"), None, "cuda"
     ).adapter == ("transformers")
+
+
+def test_list_models_shows_the_preference_and_the_prefix(tmp_path: Path) -> None:
+    listed = run_cli(["list", "models"], tmp_path)
+    assert listed.returncode == 0
+    line = next(line for line in listed.stdout.splitlines() if line.startswith("towervision-9b"))
+    assert "[transformers; vllm where installed, on CUDA]" in line
+    assert "vllm:<hub-id-or-path>" in listed.stdout
 
 
 def test_vllm_prefix_resolves_to_the_adapter() -> None:

@@ -1,8 +1,10 @@
 """Built-in model aliases: the TowerVision models and the baselines the TowerVision paper compares with.
 
 Registered through the `tv_eval.model_aliases` entry point, so `--model towervision-9b` resolves to the
-adapter, Hub id and default dtype below (each value holds `ModelSpec`'s fields). The alias dtype reaches
-the adapter as `options["default_dtype"]` and is used when the user leaves `--dtype auto`.
+adapter, Hub id and default dtype below (each value holds `ModelSpec`'s fields). A `backend` is preferred
+over the adapter where it can run (vllm: installed and the device is CUDA; tv_eval/core/backends.py).
+The alias dtype reaches the adapter as `options["default_dtype"]` and is used when the user leaves
+`--dtype auto`.
 
 Hub ids were checked against the Hub model cards (2025). CulturalPangea-7B is published in the original
 LLaVA-NeXT layout (a `qwen2` config, not a transformers LLaVA class), so AutoModelForImageTextToText may
@@ -21,6 +23,7 @@ ALIASES: dict[str, dict[str, Any]] = {
         "dtype": "bfloat16",
         "description": "TowerVision 2B (LlavaNextForConditionalGeneration: SigLIP2 + Tower+ 2B / Gemma 2)",
         "options": {"video_frames": 32},
+        "backend": "vllm",
     },
     "towervision-9b": {
         "adapter": "transformers",
@@ -28,6 +31,7 @@ ALIASES: dict[str, dict[str, Any]] = {
         "dtype": "bfloat16",
         "description": "TowerVision 9B (LlavaNextForConditionalGeneration: SigLIP2 + Tower+ 9B / Gemma 2)",
         "options": {"video_frames": 32},
+        "backend": "vllm",
     },
     "qwen2.5-vl-3b": {
         "adapter": "transformers",

@@ -107,6 +107,26 @@ def build_tiny_model(directory: Path) -> Path:
     return directory
 
 
+def hub_layout_copy(source: Path, target: Path) -> Path:
+    """A copy of a tiny model whose CLIP tower weights sit under `vision_tower.vision_model.`, the layout
+    of LLaVA checkpoints on the Hub. transformers 5.25 saves the tower without that prefix and loads
+    both layouts to the same tensors; vLLM's LLaVA loader reads only the Hub's, so the vLLM parity test
+    and benchmark run both backends on this copy."""
+    from safetensors.torch import load_file, save_file
+
+    prefix, hub_prefix = "vision_tower.", "vision_tower.vision_model."
+    shutil.copytree(source, target, dirs_exist_ok=True)
+    weights = load_file(str(source / "model.safetensors"))
+    renamed = {
+        hub_prefix + name.removeprefix(prefix)
+        if name.startswith(prefix) and not name.startswith(hub_prefix)
+        else name: tensor
+        for name, tensor in weights.items()
+    }
+    save_file(renamed, str(target / "model.safetensors"), metadata={"format": "pt"})
+    return target
+
+
 def _write_model(target: Path) -> None:
     import torch
     from transformers import LlavaForConditionalGeneration

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from tv_eval.bridges.lmms_client import LmmsBridgeError, LmmsWorker, shared_worker
+    from tv_eval.bridges.vllm_client import VllmBridgeError, VllmWorker
+    from tv_eval.bridges.vllm_env import vllm_importable, vllm_version
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
     from tv_eval.core.interleave import IMAGE_SLOT, ImageSlotError, interleaved_content
@@ -292,6 +294,11 @@ _SOURCES: dict[str, str] = {
     "LmmsAggregation": "tv_eval.scoring.lmms_aggregation",
     "item_key": "tv_eval.scoring.lmms_aggregation",
     "lmms_corpus_spec": "tv_eval.scoring.lmms_aggregation",
+    # The vLLM backend's worker.
+    "VllmBridgeError": "tv_eval.bridges.vllm_client",
+    "VllmWorker": "tv_eval.bridges.vllm_client",
+    "vllm_importable": "tv_eval.bridges.vllm_env",
+    "vllm_version": "tv_eval.bridges.vllm_env",
 }
 
 # fmt: off
@@ -308,21 +315,21 @@ __all__ = [
     "RowReader", "SacrebleuMetric", "Sample", "SampleStatus", "Score", "ScoredSample", "ScoringMode",
     "SubmissionFile", "Task", "TaskConfig", "TaskConfigError", "TextPart", "TierMap", "TranslationMetrics",
     "TranslationPrompt", "TruthWords", "UniqueIds", "UnknownLanguageError", "UserFileError",
-    "VideoDecodeError", "VideoInput", "VideoPart", "answer_index", "answer_letter", "answer_payload",
-    "build_sample", "cache_root", "check_option_names", "check_prompt_template", "check_specs",
-    "check_tokenizers", "choice_score", "cider_spec", "clean_hypothesis", "combined_identity",
-    "contains_match", "corpus_spec", "dataset_file", "decode_image", "doc_parsing_score", "edit_distance",
-    "edit_similarity", "exact_match", "expand_video_parts", "extract_choice", "extract_truth", "f1_of",
-    "fork_relaxed_match", "hub_model_is_local_only", "image_bytes", "interleaved_content", "is_redacted",
-    "item_key", "language_from_name", "language_info", "lave_prompt", "lave_protocol", "lettered_options",
-    "lmms_corpus_spec", "load_split", "lowered", "max_image_pixels", "micro_f1_spec", "mtvqa_form",
-    "multiple_choice_letter", "needed_side", "normalize_answer", "normalize_language",
-    "open_answer_candidates", "open_answer_correct", "parse_answer_with_options", "parse_list",
-    "pivot_metadata", "primary_spec", "read_image", "read_task_config", "read_user_text", "redact_url",
-    "reply_letter", "resolve_model_revision", "robust_answer", "segment_metric", "shape_image",
-    "shared_worker", "standardized_options", "strict_choice", "token_counts", "translation_prompt",
-    "url_secrets", "video_input", "video_qa_prompt", "video_qa_protocol", "with_file_fingerprint",
-    "write_video"
+    "VideoDecodeError", "VideoInput", "VideoPart", "VllmBridgeError", "VllmWorker", "answer_index",
+    "answer_letter", "answer_payload", "build_sample", "cache_root", "check_option_names",
+    "check_prompt_template", "check_specs", "check_tokenizers", "choice_score", "cider_spec",
+    "clean_hypothesis", "combined_identity", "contains_match", "corpus_spec", "dataset_file", "decode_image",
+    "doc_parsing_score", "edit_distance", "edit_similarity", "exact_match", "expand_video_parts",
+    "extract_choice", "extract_truth", "f1_of", "fork_relaxed_match", "hub_model_is_local_only",
+    "image_bytes", "interleaved_content", "is_redacted", "item_key", "language_from_name", "language_info",
+    "lave_prompt", "lave_protocol", "lettered_options", "lmms_corpus_spec", "load_split", "lowered",
+    "max_image_pixels", "micro_f1_spec", "mtvqa_form", "multiple_choice_letter", "needed_side",
+    "normalize_answer", "normalize_language", "open_answer_candidates", "open_answer_correct",
+    "parse_answer_with_options", "parse_list", "pivot_metadata", "primary_spec", "read_image",
+    "read_task_config", "read_user_text", "redact_url", "reply_letter", "resolve_model_revision",
+    "robust_answer", "segment_metric", "shape_image", "shared_worker", "standardized_options",
+    "strict_choice", "token_counts", "translation_prompt", "url_secrets", "video_input", "video_qa_prompt",
+    "video_qa_protocol", "vllm_importable", "vllm_version", "with_file_fingerprint", "write_video"
 ]
 # fmt: on
 

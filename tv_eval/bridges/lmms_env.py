@@ -15,7 +15,6 @@ A benchmark script reuses the same environment, e.g. to time `python -m lmms_eva
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -24,7 +23,14 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from tv_eval.core.cache_root import cache_root
-from tv_eval.core.managed_env import EnvRecipe, ManagedEnv, ManagedEnvError, ensure_env, torch_requirement
+from tv_eval.core.managed_env import (
+    EnvRecipe,
+    ManagedEnv,
+    ManagedEnvError,
+    ensure_env,
+    torch_requirement,
+    worker_versions,
+)
 
 LMMS_EVAL_VERSION = "0.7.3"
 TORCH_ENV_VAR = "TV_EVAL_LMMS_TORCH"
@@ -85,14 +91,7 @@ def install_torchvision_shim(python: Path, log: Path) -> None:
 
 
 def probe_versions(python: Path) -> dict[str, str]:
-    completed = subprocess.run(
-        [str(python), "-I", str(WORKER), "versions"], capture_output=True, text=True, check=False
-    )
-    lines = completed.stdout.strip().splitlines()
-    if completed.returncode != 0 or not lines:
-        errors = [line for line in completed.stderr.strip().splitlines() if line.strip()]
-        raise ManagedEnvError(f"lmms-eval does not import: {errors[-1] if errors else 'no message'}")
-    return json.loads(lines[-1])
+    return worker_versions(python, WORKER, "lmms-eval")
 
 
 def lmms_recipe() -> EnvRecipe:

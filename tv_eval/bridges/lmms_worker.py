@@ -1,12 +1,11 @@
 """The lmms-eval worker: runs inside the managed lmms-eval environment, never in tv-eval's own.
 
 lmms-eval pins its own torch stack, so it lives in a virtual environment of its own
-(tv_eval/bridges/lmms_env.py) and this script is the only code that runs there. It imports only the
-standard library, PIL and lmms-eval's stack, and is started with `python -I`, once per run.
+(tv_eval/bridges/lmms_env.py) and this script (with worker_loop.py beside it) is the only code that
+runs there. It imports only the standard library, PIL and lmms-eval's stack, and is started with
+`python -I`, once per run.
 
-Protocol: one JSON object per line on stdin ({"command": NAME, ...}), one JSON object per line back
-({"ok": true, "result": ...} or {"ok": false, "error": "one line"}). lmms-eval logs to stdout, so the
-protocol writes to a duplicate of the original stdout and file descriptor 1 is pointed at stderr.
+Protocol (tv_eval/bridges/worker_loop.py): one JSON line per command, one JSON line back.
 
 Commands: `versions`; `load_tasks` (lmms-eval's TaskManager finds the task or group and builds its
 requests as its evaluator does); `score` (its filters and process_results on predictions);
@@ -16,10 +15,7 @@ lmms-eval model class on lmms-eval Instances).
 
 from __future__ import annotations
 
-import json
-import os
 import sys
-import traceback
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -316,7 +312,7 @@ class Worker:
         self.tasks = Tasks()
         self.model: Model | None = None
 
-    def handle(self, request: dict[str, Any]) -> Any:
+    def handle(self, request: dict[str, Any], _send: Any = None) -> Any:
         command = request["command"]
         if command == "versions":
             return versions()
@@ -342,30 +338,8 @@ class Worker:
         raise ValueError(f"unknown command {command!r}")
 
 
-def _error_line(error: BaseException) -> str:
-    message = " ".join(str(error).split()) or type(error).__name__
-    return f"{type(error).__name__}: {message}"[:2000]
-
-
-def serve() -> None:
-    protocol = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    worker = Worker()
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            reply = {"ok": True, "result": worker.handle(json.loads(line))}
-        except Exception as error:
-            traceback.print_exc(file=sys.stderr)
-            reply = {"ok": False, "error": _error_line(error)}
-        protocol.write(json.dumps(reply, ensure_ascii=False) + "\n")
-        protocol.flush()
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["versions"]:
-        print(json.dumps(versions()))
-    else:
-        serve()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # `-I` leaves the script's folder out
+    from worker_loop import main
+
+    main(lambda: Worker().handle, versions)

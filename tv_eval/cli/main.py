@@ -94,8 +94,19 @@ def list_things(
             stdout.print(f"{prefix}:<name>\t{description}", highlight=False, markup=False)
     elif what == "models":
         for alias, spec in sorted(registry.model_aliases().items()):
-            stdout.print(f"{alias}\t{spec.model_id}\t[{spec.adapter}]\t{spec.description}", highlight=False)
-        stdout.print("hf:<hub-id-or-path>\tany image-text-to-text model\t[transformers]", highlight=False)
+            backend = f"; {spec.backend} where installed, on CUDA" if spec.backend else ""
+            stdout.print(
+                f"{alias}\t{spec.model_id}\t[{spec.adapter}{backend}]\t{spec.description}",
+                highlight=False,
+                markup=False,
+            )
+        # markup=False: rich would take "[transformers]" for a style tag and print nothing of it.
+        stdout.print(
+            "hf:<hub-id-or-path>\tany image-text-to-text model\t[transformers]", highlight=False, markup=False
+        )
+        stdout.print(
+            "vllm:<hub-id-or-path>\tthe same on vLLM's offline engine\t[vllm]", highlight=False, markup=False
+        )
     else:
         fail(f"can list 'tasks' or 'models', not {what!r}")
 

@@ -10,6 +10,9 @@ import typer
 from tv_eval.cli.common import app, fail, stderr, stdout
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tv_eval.core.managed_env import ManagedEnv
     from tv_eval.judge.cache import JudgeCache
     from tv_eval.pipeline.cache import ResponseCache
 
@@ -103,23 +106,39 @@ def comet_env() -> None:
         environment = ensure_comet_env(notify=notify)
     except CometEnvError as error:
         fail(str(error))
-    created = "created now" if environment.created_now else "already there"
-    stdout.print(f"COMET environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
-    for package, package_version in environment.versions.items():
-        stdout.print(f"{package}\t{package_version}", highlight=False)
+    _print_env("COMET", environment)
 
 
 @app.command("lmms-env")
 def lmms_env() -> None:
     """Create (on first use) the managed environment lmms-eval runs in (`lmms:` tasks and models)."""
     from tv_eval.bridges.lmms_env import ensure_lmms_env
+
+    _ensure_and_print("lmms-eval", ensure_lmms_env)
+
+
+@app.command("vllm-env")
+def vllm_env() -> None:
+    """Create (on first use) the managed environment of vLLM's CPU build (`vllm:` models without vllm)."""
+    from tv_eval.bridges.vllm_env import ensure_vllm_env
+
+    _ensure_and_print("vLLM", ensure_vllm_env)
+
+
+def _ensure_and_print(label: str, ensure: Callable[..., ManagedEnv]) -> None:
+    """Build a managed environment (first use; progress on stderr) and describe it, or fail in one line."""
     from tv_eval.core.managed_env import ManagedEnvError
 
     try:
-        environment = ensure_lmms_env(notify=lambda message: stderr.print(message, highlight=False))
+        environment = ensure(notify=lambda message: stderr.print(message, highlight=False))
     except ManagedEnvError as error:
         fail(str(error))
+    _print_env(label, environment)
+
+
+def _print_env(label: str, environment: ManagedEnv) -> None:
+    """Where a managed environment is, whether this call built it, and the versions its probe saw."""
     created = "created now" if environment.created_now else "already there"
-    stdout.print(f"lmms-eval environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
+    stdout.print(f"{label} environment {environment.path} ({created}; set-up took {environment.setup_s} s)")
     for package, package_version in environment.versions.items():
         stdout.print(f"{package}\t{package_version}", highlight=False)

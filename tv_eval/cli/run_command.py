@@ -30,6 +30,7 @@ from tv_eval.cli.options import (
 from tv_eval.cli.run_options import (
     DEVICES_HELP,
     DTYPES,
+    BackendOption,
     BaseUrlOption,
     BatchSizeOption,
     CacheDirOption,
@@ -149,6 +150,7 @@ def config_from_options(options: Mapping[str, Any]) -> RunConfig:
         use_cache=not options["no_cache"],
         cache_dir=options["cache_dir"],
         shard=parse_shard_option(options["shard"]),
+        backend=options["backend"],
     )
 
 
@@ -284,6 +286,7 @@ def run(
     task_option: TaskOptionOption = None,
     model_option: ModelOptionOption = None,
     shard: ShardOption = None,
+    backend: BackendOption = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
     from pydantic import ValidationError

@@ -169,3 +169,12 @@ def parse_task_options(values: list[str] | None) -> dict[str, dict[str, str]]:
             fail(f"--task-option must look like TASK.KEY=VALUE, got {value!r}")
         options.setdefault(task.strip(), {})[key.strip()] = setting
     return options
+
+
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The adapter that runs the model, over the alias's choice (e.g. vllm, transformers). Aliases "
+        "such as towervision-9b pick vllm where it is installed and the device is CUDA, else transformers."
+    ),
+]

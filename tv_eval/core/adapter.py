@@ -68,7 +68,7 @@ class ModelAdapter(ABC):
     @classmethod
     def check_installed(cls) -> None:
         """Raise MissingExtraError naming the extra to install when a required module is missing."""
-        missing = [name for name in cls.required_modules if not _importable(name)]
+        missing = [name for name in cls.required_modules if not module_importable(name)]
         if missing:
             extra = f'; install it with: pip install "tv-eval[{cls.extra}]"' if cls.extra else ""
             raise MissingExtraError(
@@ -107,7 +107,7 @@ class ModelAdapter(ABC):
         """Release devices and memory; the default has nothing to release."""
 
 
-def _importable(module: str) -> bool:
+def module_importable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):

@@ -135,3 +135,16 @@ def ensure_env(recipe: EnvRecipe, notify: Callable[[str], None] | None = None) -
         setup_s = round(time.perf_counter() - started, 1)
         (path / MARKER).write_text(json.dumps({"versions": versions, "setup_s": setup_s}), encoding="utf-8")
         return ManagedEnv(path, versions, setup_s, created_now=True)
+
+
+def worker_versions(python: Path, script: Path, label: str) -> dict[str, str]:
+    """The versions a bridge's worker script reports with `versions` on `python`: the probe of an
+    environment whose library is imported by that worker (ManagedEnvError when it does not import)."""
+    completed = subprocess.run(
+        [str(python), "-I", str(script), "versions"], capture_output=True, text=True, check=False
+    )
+    lines = completed.stdout.strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        errors = [line for line in completed.stderr.strip().splitlines() if line.strip()]
+        raise ManagedEnvError(f"{label} does not import: {errors[-1] if errors else 'no message'}")
+    return json.loads(lines[-1])

@@ -43,6 +43,8 @@ class ModelSpec:
     dtype: str | None = None
     description: str = ""
     options: Mapping[str, Any] = field(default_factory=dict)
+    # A backend to prefer over `adapter` where it can run (tv_eval/core/backends.py), e.g. "vllm".
+    backend: str | None = None
 
     def settings(
         self,

@@ -19,6 +19,7 @@ from typing import Any
 
 from tv_eval.core import registry
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter, ModelLoadError
+from tv_eval.core.backends import choose_backend
 from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import atomic_write_json
 from tv_eval.core.staged_files import StagedFiles
@@ -88,7 +89,7 @@ class _Model:
 
 def _check_before_loading(config: RunConfig) -> _Model:
     """Model, adapter, output folder and judge are checked before any data or weights load."""
-    spec = registry.resolve_model(config.model)
+    spec = choose_backend(registry.resolve_model(config.model), config.backend, config.device)
     adapter_class = registry.load_adapter_class(spec.adapter)
     check_output_dir(config.resume_dir or config.output_dir)
     settings = spec.settings(

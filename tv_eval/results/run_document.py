@@ -91,6 +91,8 @@ class RunConfig(BaseModel):
     shard: str | None = Field(
         default=None, description="`i/N`: this run is shard i (1-based) of N (tv_eval/pipeline/shards.py)"
     )
+    # --backend: the adapter that runs the model, over the alias's (tv_eval/core/backends.py).
+    backend: str | None = None
 
     @property
     def adapter_options(self) -> dict[str, Any]:

@@ -124,8 +124,8 @@ class LocalProcessPool:
             if kind == "failed":
                 raise WorkerPoolError(f"worker {index} failed: {payload}")
             unit_id, result = payload
-            busy.pop(index, None)
-            idle.append(index)
+            if busy.pop(index, None) is not None:  # else: the answer of a worker since found dead
+                idle.append(index)
             if unit_id not in delivered:  # a unit re-queued after its worker's answer was already sent
                 delivered.add(unit_id)
                 on_done(by_id[unit_id], result)

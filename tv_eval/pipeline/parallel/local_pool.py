@@ -63,19 +63,19 @@ class LocalProcessPool:
         context = multiprocessing.get_context("spawn")
         self._outbox: Queue[Any] = context.Queue()
         self._workers: list[_Process] = []
-        for index, spec in enumerate(specs):
-            inbox: Queue[Any] = context.Queue()
-            # Daemonic: a driver that dies or exits never waits on, nor leaves behind, a worker.
-            process = context.Process(
-                target=_worker_main,
-                args=(index, spec, inbox, self._outbox),
-                name=f"tv-eval-worker-{index}",
-                daemon=True,
-            )
-            process.start()
-            self._workers.append(_Process(process, inbox))
         self.deaths = 0
         try:
+            for index, spec in enumerate(specs):
+                inbox: Queue[Any] = context.Queue()
+                # Daemonic: a driver that dies or exits never waits on, nor leaves behind, a worker.
+                process = context.Process(
+                    target=_worker_main,
+                    args=(index, spec, inbox, self._outbox),
+                    name=f"tv-eval-worker-{index}",
+                    daemon=True,
+                )
+                process.start()
+                self._workers.append(_Process(process, inbox))
             self.identity = self._wait_until_ready()
         except BaseException:  # Ctrl-C while the models load included: no worker is left running
             self.close()

@@ -17,6 +17,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter, ModelLoadError
+from tv_eval.core.io import first_line
 from tv_eval.core.types import ModelIdentity
 from tv_eval.pipeline.parallel.placement import PlacementError, gpus_per_worker
 from tv_eval.pipeline.parallel.units import WorkUnit
@@ -39,7 +40,7 @@ def _connect(address: str) -> None:
         ray.init(address=address, log_to_driver=False, logging_level="WARNING", configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise PlacementError(
-            f"cannot connect to the Ray cluster at {address}: {_first_line(error)}"
+            f"cannot connect to the Ray cluster at {address}: {first_line(error)}"
         ) from error
 
 
@@ -118,7 +119,7 @@ class RayPool:
         except RayError as error:
             self.close()
             cause = error.cause if isinstance(getattr(error, "cause", None), ModelLoadError) else error
-            raise ModelLoadError(f"a Ray worker could not load the model: {_first_line(cause)}") from error
+            raise ModelLoadError(f"a Ray worker could not load the model: {first_line(cause)}") from error
 
     def run(self, units: Sequence[WorkUnit], on_done: Callable[[WorkUnit, UnitResult], None]) -> None:
         """Each free actor gets the next unit. A unit whose actor died or became unreachable (its node
@@ -145,7 +146,7 @@ class RayPool:
                 attempts[unit.unit_id] = attempts.get(unit.unit_id, 0) + 1
                 if attempts[unit.unit_id] > MAX_RESTARTS:
                     raise WorkerPoolError(
-                        f"a unit failed {MAX_RESTARTS + 1} times: {_first_line(error)}"
+                        f"a unit failed {MAX_RESTARTS + 1} times: {first_line(error)}"
                     ) from error
                 pending.appendleft(unit)
                 if not isinstance(error, ActorDiedError):
@@ -153,7 +154,7 @@ class RayPool:
                 self.requeued += 1
                 continue
             except RayError as error:
-                raise WorkerPoolError(f"a unit failed on the Ray cluster: {_first_line(error)}") from error
+                raise WorkerPoolError(f"a unit failed on the Ray cluster: {first_line(error)}") from error
             idle.append(actor)
             on_done(unit, result)
 
@@ -169,8 +170,3 @@ class RayPool:
 def _on_cpu(settings: AdapterSettings) -> AdapterSettings:
     """A CPU worker holds one CPU of its bundle: one torch thread unless the model options say more."""
     return replace(settings, device="cpu", options={"threads": 1, **settings.options})
-
-
-def _first_line(error: Any) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -1,5 +1,6 @@
 """Shortcuts in reading an answer that must not change what is read: the substring check that spares
-compiling a term's pattern, and merging many languages' markers in one pass."""
+compiling a term's pattern, the length limit that spares compiling the whole-label pattern, and
+merging many languages' markers in one pass."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from hypothesis import strategies as st
 
 from tv_eval.scoring.choice_markers import Markers, _entry, markers_for, table_codes
 from tv_eval.scoring.normalization import normalize_answer
+from tv_eval.scoring.option_labels import _SPACE, _whole_label, _whole_label_limit, whole_label
 from tv_eval.scoring.term_patterns import may_occur, term_pattern
 
 # Options as the benchmarks write them, in scripts with attached affixes and initial or final changes.
@@ -75,3 +77,36 @@ def test_a_letter_placed_differently_is_dropped_at_its_step_and_may_come_back() 
     )
     assert first.merged_all([second]).letters == ()
     assert first.merged_all([second, third]).letters == (("x", 0),)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    codes=st.lists(st.sampled_from(table_codes()), min_size=1, max_size=3),
+    picks=st.lists(st.integers(0, 10_000), min_size=5, max_size=5),
+    spaces=st.lists(st.sampled_from(["", " ", "  "]), min_size=5, max_size=5),
+)
+def test_a_text_longer_than_the_limit_is_never_a_whole_label(
+    codes: list[str], picks: list[int], spaces: list[str]
+) -> None:
+    """Labels built from the mix's own longest letters, closing words and suffixes: where the
+    pattern matches, the text is within the limit, so refusing longer texts changes no reading."""
+    markers = markers_for(codes[0], " ".join(codes))
+    markers = markers.merged_all([_entry(code) for code in codes[1:]])
+    letters = [letter for letter, _ in markers.letters] or ["b"]
+    after, suffixes = markers.option_after or ("",), markers.suffixes or ("",)
+    label = max(letters, key=len) if picks[0] % 2 else letters[picks[0] % len(letters)]
+    text = f"({spaces[0]}{label}{spaces[1]}).{spaces[2]}{after[picks[1] % len(after)]}" + "".join(
+        suffixes[pick % len(suffixes)] for pick in picks[2:5]
+    )
+    pattern = _whole_label(markers.letters, markers.option_after, markers.suffixes)
+    limit = _whole_label_limit(markers.letters, markers.option_after, markers.suffixes)
+    if pattern.match(text):
+        assert len(_SPACE.sub("", text)) <= limit
+
+
+def test_the_limit_refuses_long_answers_and_keeps_labels() -> None:
+    korean = markers_for("ko", "")
+    assert whole_label("2번입니다", korean, 4) == 1
+    assert whole_label("(c)", korean, 4) == 2
+    long_answer = "b " + "가나다라마바사아자차카타파하" * 4
+    assert whole_label(long_answer, korean, 4) is None

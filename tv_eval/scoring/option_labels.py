@@ -31,6 +31,7 @@ _HAN_NUMERALS = _han_numerals()
 _LEADING_LETTER = regex.compile(r"^[(\[]?([a-z])[)\].:]\s+\S")
 _OPENING = r"[(\[（#№]?\s*"
 _CLOSING = r"\s*[)\]）]?"
+_SPACE = regex.compile(r"\s+")
 
 
 def _label_source(letters: tuple[tuple[str, int], ...], numeral_context: str | None = "") -> str:
@@ -86,25 +87,40 @@ def _in_range(index: int | None, count: int) -> int | None:
     return index if index is not None and 0 <= index < count else None
 
 
+@lru_cache(maxsize=256)
+def _whole_label_limit(
+    letters: tuple[tuple[str, int], ...], after: tuple[str, ...], suffixes: tuple[str, ...]
+) -> int:
+    """The most characters other than white space that `_whole_label` can match: an opening and a
+    closing bracket, the longest label, a full stop, the longest closing word and three suffixes."""
+    label = max((2, *(len(letter) for letter, _ in letters)))
+    longest = max((0, *map(len, after))) + 3 * max((0, *map(len, suffixes)))
+    return 3 + label + longest
+
+
 def whole_label(text: str, markers: Markers, count: int) -> int | None:
-    """The option when the whole text is a label ("B", "(c)", "Option 2", "2번입니다")."""
+    """The option when the whole text is a label ("B", "(c)", "Option 2", "2번입니다").
+
+    A text longer than any label can be is refused before the pattern is compiled: compiling one
+    for each mix of languages is most of the cost of reading a long answer."""
     starts = [end for start, end in find_words(text, markers.option, markers.suffixes) if start == 0]
-    rest = text[max(starts) :] if starts else text
-    match = _whole_label(markers.letters, markers.option_after, markers.suffixes).match(rest.lstrip())
+    rest = (text[max(starts) :] if starts else text).lstrip()
+    limit = _whole_label_limit(markers.letters, markers.option_after, markers.suffixes)
+    if len(rest) > limit and len(_SPACE.sub("", rest)) > limit:
+        return None
+    match = _whole_label(markers.letters, markers.option_after, markers.suffixes).match(rest)
     return _in_range(label_index(match.group("label"), markers), count) if match else None
 
 
 def _labels_by_option_words(text: str, markers: Markers) -> list[tuple[str, int, int]]:
     """(label, start, end) of "option 2", "گزینه ۲", "第二" and of "2번", "2番"."""
     found = []
-    after = _label_after(markers.letters, markers.option_after)
     for start, end in find_words(text, markers.option, markers.suffixes):
-        match = after.match(text, end)
+        match = _label_after(markers.letters, markers.option_after).match(text, end)
         if match:
             found.append((match.group("label"), start, match.end()))
-    before = _label_before(markers.letters)
     for start, end in find_words(text, markers.option_after, markers.suffixes):
-        match = before.search(text[:start])
+        match = _label_before(markers.letters).search(text[:start])
         if match:
             found.append((match.group("label"), match.start(), end))
     return found

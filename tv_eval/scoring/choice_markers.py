@@ -15,7 +15,6 @@ from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 from importlib import resources
 
-import langcodes
 import regex
 
 if sys.version_info >= (3, 11):
@@ -66,13 +65,15 @@ class Markers:
     def merged(self, other: Markers) -> Markers:
         return self.merged_all((other,))
 
-    def merged_all(self, others: Sequence[Markers]) -> Markers:
+    def merged_all(self, others: Sequence[Markers], *, ordered: bool = False) -> Markers:
         """This entry merged with each of `others` in turn: the word lists in one pass (their order
         is canonical, so one pass gives what merging one by one gives), the letters one by one (a
-        letter two languages place differently is dropped at that step)."""
+        letter two languages place differently is dropped at that step). `ordered`: this entry's
+        lists are already distinct and in order (a merge made them), so a list that the others add
+        no word to is kept as it is instead of sorted again."""
         values = {
-            name: _unique(
-                getattr(self, name) + tuple(word for other in others for word in getattr(other, name))
+            name: _unique_added(
+                getattr(self, name), tuple(word for other in others for word in getattr(other, name)), ordered
             )
             for name in _LIST_FIELDS
         }
@@ -85,6 +86,14 @@ class Markers:
 def _unique(words: tuple[str, ...]) -> tuple[str, ...]:
     """Distinct words, longest first, so that an alternation tries the longest one first."""
     return tuple(sorted(dict.fromkeys(word for word in words if word), key=lambda word: (-len(word), word)))
+
+
+def _unique_added(words: tuple[str, ...], added: tuple[str, ...], ordered: bool) -> tuple[str, ...]:
+    """`_unique(words + added)`, without sorting again where `words` is ordered and `added` brings
+    nothing new (the table's thousands of answer and option words are merged for every language mix)."""
+    if ordered and set(added) <= set(words).union(("",)):
+        return words
+    return _unique(words + added)
 
 
 def _merged_letters(
@@ -124,6 +133,8 @@ def table_codes() -> tuple[str, ...]:
 
 def entry_for(language: str) -> str | None:
     """The table entry a BCP-47 tag uses: the tag itself, else its language subtag."""
+    import langcodes
+
     table = _raw_table()
     if language in table:
         return language
@@ -137,6 +148,8 @@ def entry_for(language: str) -> str | None:
 @cache
 def _scripts(code: str) -> tuple[str, ...]:
     """The Unicode scripts (ISO 15924 codes) a language is usually written in."""
+    import langcodes
+
     script = langcodes.Language.get(code).maximize().script or ""
     return _COMBINED_SCRIPTS.get(script, (script,)) if script else ()
 
@@ -159,17 +172,28 @@ def _all_languages() -> Markers:
     return combined
 
 
+@lru_cache(maxsize=1)
+def _non_latin_languages() -> tuple[tuple[str, frozenset[str]], ...]:
+    """Each table language not written in Latin script, with its scripts."""
+    return tuple((code, frozenset(_scripts(code))) for code in table_codes() if "Latn" not in _scripts(code))
+
+
+@lru_cache(maxsize=1)
+def _non_latin_scripts() -> tuple[str, ...]:
+    """Every script but Latin that a table language is written in."""
+    return tuple(sorted({script for code in table_codes() for script in _scripts(code)} - {"Latn"}))
+
+
 def _languages_of_scripts(text: str, known: tuple[str, ...] = ()) -> tuple[str, ...]:
     """Table languages written in a non-Latin script that the text uses, other than `known`."""
     if not regex.search(r"[^\p{Latin}\P{L}]", text):
         return ()
-    scripts = {script for code in table_codes() for script in _scripts(code) if script not in known}
-    present = {script for script in scripts - {"Latn"} if _script_pattern(script).search(text)}
-    return tuple(
-        code
-        for code in table_codes()
-        if "Latn" not in _scripts(code) and present.intersection(_scripts(code))
-    )
+    present = {
+        script
+        for script in _non_latin_scripts()
+        if script not in known and _script_pattern(script).search(text)
+    }
+    return tuple(code for code, scripts in _non_latin_languages() if present.intersection(scripts))
 
 
 @lru_cache(maxsize=1)
@@ -180,7 +204,7 @@ def _base_markers() -> Markers:
 
 @lru_cache(maxsize=4096)
 def _markers_for_languages(codes: tuple[str, ...]) -> Markers:
-    return _base_markers().merged_all([_entry(code) for code in codes])
+    return _base_markers().merged_all([_entry(code) for code in codes], ordered=True)
 
 
 def markers_for(language: str | None, text: str) -> Markers:

@@ -24,6 +24,9 @@ class PromptCounter:
         self.processor = processor
         self.full_count = full_count
         self._checked: dict[int, bool] = {}
+        # Image token counts by image sizes: the processor's answer depends on nothing else, and asking
+        # it costs more than the rest of counting (it validates a typed dict per call).
+        self._image_tokens: dict[tuple[tuple[int, int], ...], list[int] | None] = {}
 
     def count(self, text: str, images: Sequence[Image.Image]) -> int:
         if not images:
@@ -45,7 +48,10 @@ class PromptCounter:
     def _quick_count(self, text: str, images: Sequence[Image.Image]) -> int | None:
         """Text tokens with each image placeholder replaced by the tokens the processor expands it to;
         None when the processor cannot say."""
-        per_image = _image_token_counts(self.processor, images)
+        sizes = tuple((image.height, image.width) for image in images)
+        if sizes not in self._image_tokens:
+            self._image_tokens[sizes] = _image_token_counts(self.processor, sizes)
+        per_image = self._image_tokens[sizes]
         image_token = getattr(self.processor, "image_token", None)
         if per_image is None or image_token is None:
             return None
@@ -56,13 +62,13 @@ class PromptCounter:
         return len(ids) - placeholders + sum(per_image)
 
 
-def _image_token_counts(processor: Any, images: Sequence[Image.Image]) -> list[int] | None:
+def _image_token_counts(processor: Any, sizes: tuple[tuple[int, int], ...]) -> list[int] | None:
     counter = getattr(processor, "_get_num_multimodal_tokens", None)
     if counter is None:
         return None
     try:
-        data = counter(image_sizes=[(image.height, image.width) for image in images])
+        data = counter(image_sizes=list(sizes))
     except Exception:
         return None
     counts = getattr(data, "num_image_tokens", None)
-    return list(counts) if counts is not None and len(counts) == len(images) else None
+    return list(counts) if counts is not None and len(counts) == len(sizes) else None

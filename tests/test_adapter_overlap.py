@@ -66,6 +66,28 @@ def test_counter_checks_the_shortcut_once_per_image_count_then_trusts_it(adapter
     assert sorted(full_counts) == [1, 2]
 
 
+class _AskCountingProcessor(_MiscountingProcessor):
+    """The real processor, recording the image sizes it is asked to count tokens for."""
+
+    def __init__(self, processor: Any) -> None:
+        super().__init__(processor)
+        self.asked: list[tuple[tuple[int, int], ...]] = []
+
+    def _get_num_multimodal_tokens(self, image_sizes: list[tuple[int, int]]) -> Any:
+        self.asked.append(tuple(image_sizes))
+        return self._processor._get_num_multimodal_tokens(image_sizes=image_sizes)
+
+
+def test_counter_asks_the_processor_once_per_set_of_image_sizes(adapter: Any) -> None:
+    processor = _AskCountingProcessor(adapter.processor)
+    counter = PromptCounter(processor, adapter._full_prompt_count)
+    items = [item for item in _prepared_items(adapter) if item.images] * 3
+    counts = [counter.count(item.text, item.images) for item in items]
+    assert counts == [item.prompt_tokens for item in items]
+    sizes = {tuple((image.height, image.width) for image in item.images) for item in items}
+    assert sorted(processor.asked) == sorted(sizes)
+
+
 def test_counter_falls_back_to_the_full_encode_when_the_shortcut_is_wrong(adapter: Any) -> None:
     full_counts: list[int] = []
 

@@ -125,13 +125,16 @@ class VllmAdapter(ModelAdapter):
 
     @classmethod
     def cache_identity(cls, settings: AdapterSettings) -> ModelIdentity:
+        # The model is looked for first: a missing folder or an unreachable Hub is one line at once,
+        # not after minutes of building the managed environment.
+        revision = cls.resolve_revision(settings)
         try:
             release = vllm_version()
         except ManagedEnvError as error:
             raise ModelLoadError(f"vLLM is not available: {error} (see `tv-eval vllm-env`)") from error
         return ModelIdentity(
             model_id=settings.model_id,
-            revision=cls.resolve_revision(settings),
+            revision=revision,
             adapter=cls.name,
             adapter_version=f"{cls.version}+vllm{release}",
             dtype=_dtype(settings),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import math
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,21 @@ def test_a_malformed_value_is_one_clear_error(key: str, value: str) -> None:
 def test_preflight_rejects_unknown_options_before_any_environment() -> None:
     with pytest.raises(ModelLoadError, match="unknown vLLM model option"):
         VllmAdapter.preflight(AdapterSettings(model_id="m", options={"nope": "1"}))
+
+
+def test_a_missing_model_folder_fails_before_the_environment_is_built(tmp_path: Path) -> None:
+    """Where vLLM is not installed, the managed environment takes minutes to build: a wrong path must
+    not wait for it (the test's cache holds no environment, so building one would outlast the timeout)."""
+    started = time.perf_counter()
+    finished = run_cli(
+        ["run", "--model", f"vllm:{tmp_path / 'no-such-model'}", "--tasks", "alm_bench", "--sample"],
+        tmp_path / "cache",
+        timeout=60,
+    )
+    assert finished.returncode != 0
+    assert f"no model folder {tmp_path / 'no-such-model'}" in finished.stderr
+    assert not (tmp_path / "cache" / "envs").exists()
+    assert time.perf_counter() - started < 60
 
 
 # backend choice

@@ -29,6 +29,7 @@ from tv_eval.cli.options import (
     judge_options,
     show_results,
 )
+from tv_eval.cli.quick_exit import leave
 
 
 @app.command()
@@ -196,5 +197,14 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def console() -> None:
+    """The `tv-eval` console script: `main`, then a quick exit where torch was loaded (quick_exit.py).
+    `main` itself ends in SystemExit, for callers that run it in their own process."""
+    try:
+        main()
+    except SystemExit as finished:
+        leave(finished.code)
+
+
 if __name__ == "__main__":
-    main()
+    console()

@@ -1,6 +1,7 @@
 """tv-eval against lmms-eval, end to end, on the same model, rows, prompts and generation length.
 
     python bench/vs_lmms_eval.py [--sizes 16,200,1000] [--rounds 3] [--lmms-python PATH]
+        [--tv-eval-args '--data-parallel 1 --model-option threads=1']
 
 Both harnesses answer ALM-Bench multiple-choice rows (the bundled sample's, repeated under new ids up to
 each size) with the locally built tiny LLaVA, greedy, 32 new tokens, one CPU thread each
@@ -33,6 +34,8 @@ import pyarrow.parquet as pq
 from alm_mcq_rows import mcq_rows
 
 TASK_NAME = "tv_eval_bench_alm_mcq"
+# Options added to every tv-eval command line (--tv-eval-args).
+TV_EVAL_EXTRA: list[str] = []
 MAX_NEW_TOKENS = 32
 
 TASK_YAML = f"""task: {TASK_NAME}
@@ -83,7 +86,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--lmms-python", type=Path, help="an interpreter with lmms-eval installed")
     parser.add_argument("--work", type=Path, help="working folder (default: a temporary one)")
+    parser.add_argument(
+        "--tv-eval-args",
+        default="",
+        help="more options for tv-eval, e.g. '--data-parallel 1 --model-option threads=1' (the model in a "
+        "worker process of its own, one torch thread as lmms-eval has)",
+    )
     args = parser.parse_args(argv)
+    TV_EVAL_EXTRA.extend(args.tv_eval_args.split())
     sizes = [int(size) for size in args.sizes.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="tv-eval-vs-lmms-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -164,7 +174,7 @@ def run_harness(
         command = [
             str(Path(sys.executable).parent / "tv-eval"), "run", "--model", f"hf:{model}",
             "--tasks", "alm_bench", "--data-dir", str(work / f"data-{size}"), "--device", "cpu",
-            "--batch-size", "8", "--no-cache", "--output-dir", str(output),
+            "--batch-size", "8", "--no-cache", "--output-dir", str(output), *TV_EVAL_EXTRA,
         ]  # fmt: skip
     else:
         command = [

@@ -14,17 +14,21 @@ from tv_eval.api import BatchCallback, ModelAdapter, ModelIdentity, ModelLoadErr
 
 class LoggingAdapter(ModelAdapter):
     """Answers each request with its text reversed. Options: `log` (a file each unit's request ids are
-    appended to, with the worker's pid), `delay` (seconds per request), `fail_load`, and `die_on`: a
-    request id whose unit kills the process the first time (`die_marker` records that it happened)."""
+    appended to, with the worker's pid), `delay` (seconds per request), `load_delay` (seconds to load),
+    `loaded` (a file that gets the pid and time once loaded), `fail_load`, and `die_on`: a request id
+    whose unit kills the process the first time (`die_marker` records that it happened)."""
 
     name = "logging"
     version = "1"
 
     def __init__(self, settings) -> None:  # type: ignore[no-untyped-def]
         super().__init__(settings)
+        time.sleep(float(settings.options.get("load_delay", 0)))
         if settings.options.get("fail_load"):
             raise ModelLoadError("no weights here")
         self.options = settings.options
+        if settings.options.get("loaded"):  # when the model finished loading, and in which process
+            Path(settings.options["loaded"]).write_text(f"{os.getpid()} {time.time()}", encoding="utf-8")
 
     @property
     def identity(self) -> ModelIdentity:

@@ -98,6 +98,16 @@ def test_store_and_fetch_answers_but_never_errors(tmp_path: Path) -> None:
     assert cache.stats().entries == 1
 
 
+def test_the_cache_says_whether_it_holds_answers_of_exactly_this_model(tmp_path: Path) -> None:
+    """What decides whether a run's worker processes start before its data is read."""
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    assert not cache.holds_answers_of(IDENTITY)
+    cache.put_many(IDENTITY, [("k1", Response("q", "an answer"))])
+    assert cache.holds_answers_of(IDENTITY)
+    assert not cache.holds_answers_of(replace(IDENTITY, revision="retrained"))
+    assert not cache.holds_answers_of(replace(IDENTITY, model_id="other"))
+
+
 class CountingAdapter:
     """Answers with the request's text; counts how often the model was asked."""
 

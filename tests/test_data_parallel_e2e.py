@@ -54,6 +54,47 @@ def test_two_workers_give_the_records_and_results_of_one_process(tmp_path: Path,
     assert single_record["model_ready_s"] > 0
 
 
+@pytest.mark.slow
+def test_one_worker_process_gives_the_records_and_results_of_the_model_in_process(
+    tmp_path: Path, tv_eval_cache: Path
+) -> None:
+    """`--data-parallel 1` moves the model into a process started before the data is read."""
+    single = run_cli([*COMMAND, "--output-dir", str(tmp_path / "in")], tv_eval_cache, timeout=600)
+    assert single.returncode == 0, single.stderr
+    moved = run_cli(
+        [*COMMAND, "--output-dir", str(tmp_path / "out"), "--data-parallel", "1"], tv_eval_cache, timeout=600
+    )
+    assert moved.returncode == 0, moved.stderr
+    inside, outside = only_run(tmp_path / "in"), only_run(tmp_path / "out")
+    assert records_of(outside) == records_of(inside)
+    assert results_without_run_id(outside) == results_without_run_id(inside)
+    execution = json.loads((outside / "run.json").read_text(encoding="utf-8"))["execution"]
+    assert (execution["workers"], execution["placement"]) == (1, "processes")
+
+
+def test_data_that_fails_to_load_stops_the_workers_started_early(tmp_path: Path, tv_eval_cache: Path) -> None:
+    broken = tmp_path / "data"
+    broken.mkdir()
+    (broken / "test-00000-of-00001.parquet").write_bytes(b"not parquet")
+    command = ["run", "--model", "tiny-random", "--tasks", "alm_bench", "--data-dir", str(broken)]
+    started = start_cli([*command, "--data-parallel", "1", "--no-cache"], tv_eval_cache)
+    children: set[int] = set()
+    while started.poll() is None:
+        try:
+            children |= {child.pid for child in psutil.Process(started.pid).children(recursive=True)}
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.05)
+    _, stderr = started.communicate(timeout=120)
+    assert started.returncode == 2, stderr
+    assert "is not a readable parquet file" in stderr
+    assert children, "no worker process was started before the data was read"
+    deadline = time.monotonic() + 15
+    while any(psutil.pid_exists(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if psutil.pid_exists(pid)], "a worker outlived the run"
+
+
 def test_bad_worker_counts_and_devices_stop_before_any_work(tmp_path: Path, tv_eval_cache: Path) -> None:
     output = tmp_path / "runs"
     zero = run_cli([*COMMAND, "--output-dir", str(output), "--data-parallel", "0"], tv_eval_cache)
@@ -81,15 +122,16 @@ def test_ctrl_c_while_the_workers_load_stops_them_all_and_leaves_a_resumable_run
     tmp_path: Path, tv_eval_cache: Path
 ) -> None:
     """The interrupt reaches the driver while its workers are still loading the model: it must not wait
-    on them (a run that hung here once), and none may outlive it."""
+    on them (a run that hung here once), and none may outlive it. The workers start before the data is
+    read, so the interrupt waits for the run directory."""
     output = tmp_path / "runs"
     command = [*COMMAND, "--output-dir", str(output), "--data-parallel", "2"]
     process = start_cli(command, tv_eval_cache)
     driver = psutil.Process(process.pid)
     deadline = time.monotonic() + 120
-    while len(driver.children(recursive=True)) < 2:
+    while len(driver.children(recursive=True)) < 2 or not list(output.glob("*/run.json")):
         assert time.monotonic() < deadline and process.poll() is None, "the workers never started"
-        time.sleep(0.1)
+        time.sleep(0.05)
     workers = driver.children(recursive=True)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)

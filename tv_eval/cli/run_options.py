@@ -70,8 +70,10 @@ KeepFailedOption = Annotated[
 DataParallelOption = Annotated[
     str | None,
     typer.Option(
-        help="Workers, each with its own copy of the model: N, or 'auto' (one per visible GPU, or per "
-        "tensor_parallel_size GPUs). The driver alone writes the cache and samples.jsonl."
+        help="Worker processes, each with its own copy of the model: N, or 'auto' (one per visible GPU, or "
+        "per tensor_parallel_size GPUs). They load while the data is read, and answers are read while "
+        "they generate; 1 moves the model out of this process for that overlap alone. The driver alone "
+        "writes the cache and samples.jsonl."
     ),
 ]
 RayAddressOption = Annotated[

@@ -140,6 +140,14 @@ class ResponseCache:
                 rows,
             )
 
+    def holds_answers_of(self, identity: ModelIdentity) -> bool:
+        """Whether any answer of this exact model (revision, adapter, dtype) is cached."""
+        rows = self._store.query(
+            "SELECT 1 FROM responses WHERE model = ? AND identity = ? LIMIT 1",
+            (identity.model_id, json.dumps(identity_key(identity), sort_keys=True)),
+        )
+        return bool(rows)
+
     def stats(self) -> CacheStats:
         models = dict(self._store.query("SELECT model, COUNT(*) FROM responses GROUP BY model"))
         ((rewritten,),) = self._store.query("SELECT COUNT(*) FROM responses WHERE writes > 1")

@@ -23,7 +23,7 @@ from tv_eval.core.backends import choose_backend
 from tv_eval.core.cache_root import cache_root
 from tv_eval.core.io import atomic_write_json
 from tv_eval.core.staged_files import StagedFiles
-from tv_eval.core.types import Sample, SampleStatus, ScoredSample
+from tv_eval.core.types import ModelIdentity, Sample, SampleStatus, ScoredSample
 from tv_eval.data.tiers import TierMap
 from tv_eval.judge.judging import TaskToJudge, load_prices, resolve_judge, run_judge_stage
 from tv_eval.pipeline.cache import CACHE_FILE, ResponseCache
@@ -192,13 +192,46 @@ def run(
     started = time.perf_counter()
     model = _check_before_loading(config)
     identity = model.adapter_class.cache_identity(model.settings)
+    loader = BackendLoader(model.adapter_class, model.settings, model.execution)
+    if loader.can_start_early and not _cache_holds_answers(config, identity):
+        loader.start()  # the model will be asked: worker processes load it while the data is read
+    try:
+        return _run_loaded(config, tier_map, model, (identity, loader), (started, progress_factory))
+    finally:
+        loader.close_unused()
+
+
+def _cache_path(config: RunConfig) -> Path:
+    return (config.cache_dir or cache_root()) / CACHE_FILE
+
+
+def _cache_holds_answers(config: RunConfig, identity: ModelIdentity) -> bool:
+    """Whether the cache may answer some requests, so that the model may not be needed at all."""
+    if not config.use_cache or not _cache_path(config).exists():
+        return False
+    cache = ResponseCache(_cache_path(config))
+    try:
+        return cache.holds_answers_of(identity)
+    finally:
+        cache.close()
+
+
+def _run_loaded(
+    config: RunConfig,
+    tier_map: TierMap,
+    model: _Model,
+    backend: tuple[ModelIdentity, BackendLoader],
+    clock: tuple[float, ProgressFactory],
+) -> RunOutcome:
+    """The run after its checks: data, generation, scoring, the run's files."""
+    identity, loader = backend
+    started, progress_factory = clock
     prepared = prepare_tasks(config, tier_map, model.spec.options)
     data_loaded = time.perf_counter()
     with open_run_dir(config, model.spec.name) as run_dir:
         record = new_run_record(run_dir, config, model.spec, identity, prepared, tier_map)
         atomic_write_json(run_dir / RUN_FILE, record.to_json())
-        cache = ResponseCache((config.cache_dir or cache_root()) / CACHE_FILE) if config.use_cache else None
-        loader = BackendLoader(model.adapter_class, model.settings, model.execution)
+        cache = ResponseCache(_cache_path(config)) if config.use_cache else None
         generation = CachedGeneration(loader, identity, cache)
         generated = _generate(config, prepared, run_dir, record, generation, progress_factory)
         if generation.adapter is not None:

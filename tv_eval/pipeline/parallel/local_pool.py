@@ -59,7 +59,8 @@ class _Process:
 class LocalProcessPool:
     """N worker processes; `run` streams each unit's answers back as it finishes."""
 
-    def __init__(self, specs: Sequence[WorkerSpec]) -> None:
+    def __init__(self, specs: Sequence[WorkerSpec], *, wait: bool = True) -> None:
+        """Starts the workers; with `wait`, returns once every model is loaded (else call `wait_ready`)."""
         context = multiprocessing.get_context("spawn")
         self._outbox: Queue[Any] = context.Queue()
         self._workers: list[_Process] = []
@@ -76,8 +77,17 @@ class LocalProcessPool:
                 )
                 process.start()
                 self._workers.append(_Process(process, inbox))
+        except BaseException:  # Ctrl-C while the workers start included: no worker is left running
+            self.close()
+            raise
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
+        """Blocks until every worker's model is loaded; a load error (or Ctrl-C) stops the workers."""
+        try:
             self.identity = self._wait_until_ready()
-        except BaseException:  # Ctrl-C while the models load included: no worker is left running
+        except BaseException:
             self.close()
             raise
 

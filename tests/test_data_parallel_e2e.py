@@ -29,7 +29,9 @@ def results_without_run_id(run_dir: Path) -> dict:
 
 
 @pytest.mark.slow
-def test_two_workers_give_the_records_and_results_of_one_process(tmp_path: Path, tv_eval_cache: Path) -> None:
+def test_one_and_two_workers_give_the_records_and_results_of_one_process(
+    tmp_path: Path, tv_eval_cache: Path
+) -> None:
     single = run_cli([*COMMAND, "--output-dir", str(tmp_path / "one")], tv_eval_cache, timeout=600)
     assert single.returncode == 0, single.stderr
     pooled = run_cli(
@@ -52,24 +54,14 @@ def test_two_workers_give_the_records_and_results_of_one_process(tmp_path: Path,
     single_record = json.loads((one / "run.json").read_text())["execution"]
     assert (single_record["workers"], single_record["placement"]) == (1, "process")
     assert single_record["model_ready_s"] > 0
-
-
-@pytest.mark.slow
-def test_one_worker_process_gives_the_records_and_results_of_the_model_in_process(
-    tmp_path: Path, tv_eval_cache: Path
-) -> None:
-    """`--data-parallel 1` moves the model into a process started before the data is read."""
-    single = run_cli([*COMMAND, "--output-dir", str(tmp_path / "in")], tv_eval_cache, timeout=600)
-    assert single.returncode == 0, single.stderr
-    moved = run_cli(
-        [*COMMAND, "--output-dir", str(tmp_path / "out"), "--data-parallel", "1"], tv_eval_cache, timeout=600
-    )
+    # `--data-parallel 1`: the model in one worker process, started before the data is read.
+    moved_command = [*COMMAND, "--output-dir", str(tmp_path / "moved"), "--data-parallel", "1"]
+    moved = run_cli(moved_command, tv_eval_cache, timeout=600)
     assert moved.returncode == 0, moved.stderr
-    inside, outside = only_run(tmp_path / "in"), only_run(tmp_path / "out")
-    assert records_of(outside) == records_of(inside)
-    assert results_without_run_id(outside) == results_without_run_id(inside)
-    execution = json.loads((outside / "run.json").read_text(encoding="utf-8"))["execution"]
-    assert (execution["workers"], execution["placement"]) == (1, "processes")
+    assert records_of(only_run(tmp_path / "moved")) == records_of(one)
+    assert results_without_run_id(only_run(tmp_path / "moved")) == results_without_run_id(one)
+    moved_record = json.loads((only_run(tmp_path / "moved") / "run.json").read_text())["execution"]
+    assert (moved_record["workers"], moved_record["placement"]) == (1, "processes")
 
 
 def test_data_that_fails_to_load_stops_the_workers_started_early(tmp_path: Path, tv_eval_cache: Path) -> None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+import langcodes
+
 # Individual languages that langcodes does not fold into their ISO 639-3 macrolanguage but that a
 # sample may be tagged with while identifiers only know the macrolanguage (ISO 639-3 macrolanguage
 # mappings, https://iso639-3.sil.org/code_tables/macrolanguage_mappings).
@@ -61,8 +63,6 @@ class ComparableLanguage:
 @lru_cache(maxsize=4096)
 def comparable(tag: str) -> ComparableLanguage:
     """The macrolanguage and the stated script of a BCP-47 tag ('zh-Hant-TW' -> zh, Hant)."""
-    import langcodes
-
     parsed = langcodes.Language.get(langcodes.standardize_tag(tag, macro=True))
     language = parsed.language or "und"
     return ComparableLanguage(MACROLANGUAGE_OF.get(language, language), parsed.script)

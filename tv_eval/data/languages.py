@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+import langcodes
+
 
 class UnknownLanguageError(ValueError):
     """A language code or name that no registry of languages knows."""
@@ -27,8 +29,6 @@ class LanguageInfo:
 @lru_cache(maxsize=4096)
 def normalize_language(tag: str) -> str:
     """Canonical BCP-47 tag: 'iw' -> 'he', 'zh_CN' -> 'zh-CN', 'ENG' -> 'en'."""
-    import langcodes
-
     cleaned = tag.strip().replace("_", "-")
     if not cleaned:
         raise UnknownLanguageError("empty language code")
@@ -53,8 +53,6 @@ def language_from_name(name: str) -> str:
 
     Names with control characters (a NUL from a damaged file) are refused before langcodes' trie,
     which crashes on them."""
-    import langcodes
-
     if any(unicodedata.category(character) in ("Cc", "Cs") for character in name):
         raise UnknownLanguageError(f"unknown language name {name!r}")
     try:
@@ -66,8 +64,6 @@ def language_from_name(name: str) -> str:
 @lru_cache(maxsize=4096)
 def language_info(tag: str) -> LanguageInfo:
     """Display name, likely script and ISO 639-3 code of a (normalized) tag."""
-    import langcodes
-
     language = langcodes.Language.get(tag)
     script = language.script or language.maximize().script
     try:

@@ -15,6 +15,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+import langcodes
+import yaml
+
 from tv_eval.core.io import UserFileError, first_line, read_user_text
 from tv_eval.data.languages import UnknownLanguageError, normalize_language
 
@@ -54,8 +57,6 @@ class TierMap:
 
     def tier_of(self, language: str) -> str:
         """Tier of a BCP-47 tag; variants take their base language's tier; else 'unknown'."""
-        import langcodes
-
         try:
             language_tag = langcodes.Language.get(normalize_language(language))
         except UnknownLanguageError:
@@ -107,9 +108,6 @@ def joshi_tier_map() -> TierMap:
 
 def load_tier_map(path: Path) -> TierMap:
     """A user map from TOML or YAML: either a flat `code = "label"` table or `[tiers]` of it."""
-    import langcodes
-    import yaml
-
     try:
         text = read_user_text(path, "tier map")
     except UserFileError as error:
@@ -150,8 +148,6 @@ def load_tier_map(path: Path) -> TierMap:
 def _syntax_problem(error: Exception) -> str:
     """One line: YAML's problem and where (its message spans several lines quoting the text), else
     the first line of the parser's message (TOML's already says where)."""
-    import yaml
-
     mark = getattr(error, "problem_mark", None)
     if isinstance(error, yaml.MarkedYAMLError) and mark is not None:
         return f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"

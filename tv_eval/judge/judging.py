@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10
@@ -117,16 +119,12 @@ def _settings(config: JudgeConfig, spec: registry.ModelSpec) -> AdapterSettings:
 
 @lru_cache(maxsize=1)
 def _builtin_prices() -> dict[str, dict[str, float]]:
-    import yaml
-
     text = (resources.files("tv_eval") / "data" / "judge_prices.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 
 def load_prices(path: Path | None) -> dict[str, dict[str, float]]:
     """The built-in price table, with a user's file (YAML or TOML: model -> {input, output}) on top."""
-    import yaml
-
     prices = {model: dict(entry) for model, entry in _builtin_prices().items()}
     if path is None:
         return prices

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 from functools import cache, lru_cache
 from importlib import resources
 
+import langcodes
 import regex
 
 if sys.version_info >= (3, 11):
@@ -133,8 +134,6 @@ def table_codes() -> tuple[str, ...]:
 
 def entry_for(language: str) -> str | None:
     """The table entry a BCP-47 tag uses: the tag itself, else its language subtag."""
-    import langcodes
-
     table = _raw_table()
     if language in table:
         return language
@@ -148,8 +147,6 @@ def entry_for(language: str) -> str | None:
 @cache
 def _scripts(code: str) -> tuple[str, ...]:
     """The Unicode scripts (ISO 15924 codes) a language is usually written in."""
-    import langcodes
-
     script = langcodes.Language.get(code).maximize().script or ""
     return _COMBINED_SCRIPTS.get(script, (script,)) if script else ()
 

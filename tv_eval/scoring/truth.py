@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import yaml
+
 from tv_eval.scoring.normalization import normalize_answer
 
 _FINAL_ANSWER = re.compile(r"(?:final answer|answer)\s*[:：]\s*(.+)$", re.IGNORECASE | re.DOTALL)
@@ -49,8 +51,6 @@ class TruthWords:
 
 @lru_cache(maxsize=1)
 def _truth_table() -> dict[str, TruthWords]:
-    import yaml
-
     raw = yaml.safe_load(
         (resources.files("tv_eval") / "data" / "truth_words.yaml").read_text(encoding="utf-8")
     )

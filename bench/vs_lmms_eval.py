@@ -34,8 +34,6 @@ import pyarrow.parquet as pq
 from alm_mcq_rows import mcq_rows
 
 TASK_NAME = "tv_eval_bench_alm_mcq"
-# Options added to every tv-eval command line (--tv-eval-args).
-TV_EVAL_EXTRA: list[str] = []
 MAX_NEW_TOKENS = 32
 
 TASK_YAML = f"""task: {TASK_NAME}
@@ -93,7 +91,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker process of its own, one torch thread as lmms-eval has)",
     )
     args = parser.parse_args(argv)
-    TV_EVAL_EXTRA.extend(args.tv_eval_args.split())
     sizes = [int(size) for size in args.sizes.split(",")]
     work = args.work or Path(tempfile.mkdtemp(prefix="tv-eval-vs-lmms-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -106,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for size in sizes:
             order = ("tv-eval", "lmms-eval") if round_index % 2 == 0 else ("lmms-eval", "tv-eval")
             for harness in order:
-                seconds = run_harness(harness, work, size, model, lmms_python, round_index)
+                seconds = run_harness(
+                    harness, work, size, model, lmms_python, round_index, args.tv_eval_args.split()
+                )
                 times.setdefault((harness, size), []).append(seconds)
                 print(f"round {round_index + 1} size {size} {harness}: {seconds:.1f} s", flush=True)
             check_identical(work, size, round_index)
@@ -160,8 +159,15 @@ def _user_text(prompt: str) -> str:
 
 
 def run_harness(
-    harness: str, work: Path, size: int, model: Path, lmms_python: Path | None, round_index: int
+    harness: str,
+    work: Path,
+    size: int,
+    model: Path,
+    lmms_python: Path | None,
+    round_index: int,
+    tv_args: Sequence[str] = (),
 ) -> float:
+    """The wall time of one whole harness process; `tv_args` are more options for tv-eval."""
     output = work / f"{harness}-{size}-{round_index}"
     env = {
         **os.environ,
@@ -174,7 +180,7 @@ def run_harness(
         command = [
             str(Path(sys.executable).parent / "tv-eval"), "run", "--model", f"hf:{model}",
             "--tasks", "alm_bench", "--data-dir", str(work / f"data-{size}"), "--device", "cpu",
-            "--batch-size", "8", "--no-cache", "--output-dir", str(output), *TV_EVAL_EXTRA,
+            "--batch-size", "8", "--no-cache", "--output-dir", str(output), *tv_args,
         ]  # fmt: skip
     else:
         command = [

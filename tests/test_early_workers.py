@@ -37,7 +37,9 @@ def test_a_started_worker_loads_while_the_caller_works_and_is_handed_over(tmp_pa
     loader = _loader(tmp_path, 1, load_delay="1")
     assert loader.can_start_early
     loader.start()
-    time.sleep(1.5)  # the driver reading its data: the worker loads meanwhile
+    deadline = time.monotonic() + 60  # the driver reading its data: the worker loads meanwhile
+    while not (tmp_path / "loaded").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert (tmp_path / "loaded").exists(), "the worker did not load before it was asked"
     asked = time.perf_counter()
     adapter = loader()

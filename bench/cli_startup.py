@@ -6,7 +6,7 @@ Times whole processes, as a user meets them: `tv-eval --help`, `tv-eval list tas
 models` (min/median/max of the runs); then the floor every transformers harness pays on this machine,
 one process that only imports transformers' model and processor classes and loads the tiny LLaVA,
 ended normally and ended with `os._exit` (the difference is the interpreter's teardown, which the
-console script skips after its work, see tv_eval/cli/quick_exit.py).
+console script skips after its work, see tv_eval/core/quick_exit.py).
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ what a pool does with a request: handed out once, handed again after a crash, an
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 import time
+import types
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,8 +18,9 @@ from tv_eval.api import BatchCallback, ModelAdapter, ModelIdentity, ModelLoadErr
 class LoggingAdapter(ModelAdapter):
     """Answers each request with its text reversed. Options: `log` (a file each unit's request ids are
     appended to, with the worker's pid), `delay` (seconds per request), `load_delay` (seconds to load),
-    `loaded` (a file that gets the pid and time once loaded), `fail_load`, and `die_on`: a request id
-    whose unit kills the process the first time (`die_marker` records that it happened)."""
+    `loaded` (a file that gets the pid and time once loaded), `fail_load`, `die_on`: a request id
+    whose unit kills the process the first time (`die_marker` records that it happened), and `exits`: a
+    folder told how the process ended (see `_watch_exit`)."""
 
     name = "logging"
     version = "1"
@@ -27,6 +31,8 @@ class LoggingAdapter(ModelAdapter):
         if settings.options.get("fail_load"):
             raise ModelLoadError("no weights here")
         self.options = settings.options
+        if settings.options.get("exits"):
+            _watch_exit(Path(settings.options["exits"]))
         if settings.options.get("loaded"):  # when the model finished loading, and in which process
             Path(settings.options["loaded"]).write_text(f"{os.getpid()} {time.time()}", encoding="utf-8")
 
@@ -51,6 +57,31 @@ class LoggingAdapter(ModelAdapter):
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
         self._log("done", requests)
         return [-float(len(r.continuation or "")) for r in requests]
+
+    def close(self) -> None:
+        if self.options.get("exits"):
+            (Path(self.options["exits"]) / f"closed-{os.getpid()}").write_text("yes", encoding="utf-8")
+
+
+class _TornDown:
+    """Writes its file when the interpreter frees it: on a normal exit's teardown, not on a quick one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __del__(self) -> None:
+        self.path.write_text("yes", encoding="utf-8")
+
+
+_KEPT: list[_TornDown] = []
+
+
+def _watch_exit(folder: Path) -> None:
+    """Makes this process one with torch loaded (a stand-in module: only its name counts) and leaves marks
+    of how it ends: `atexit-PID` from the exit functions, `torn-down-PID` from the interpreter's teardown."""
+    sys.modules.setdefault("torch", types.ModuleType("torch"))
+    atexit.register(lambda: (folder / f"atexit-{os.getpid()}").write_text("yes", encoding="utf-8"))
+    _KEPT.append(_TornDown(folder / f"torn-down-{os.getpid()}"))
 
 
 def log_events(path: Path) -> list[tuple[str, int, list[str]]]:

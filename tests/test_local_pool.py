@@ -84,3 +84,23 @@ def test_when_every_worker_dies_the_run_stops_with_a_resumable_error(tmp_path: P
 def test_a_model_that_does_not_load_is_named(tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="no weights here"):
         pooled(tmp_path, fail_load="1")
+
+
+def test_workers_end_quickly_after_their_last_answer(tmp_path: Path) -> None:
+    """A worker with torch loaded closes its model, runs its exit functions and ends without the
+    interpreter's teardown (which took a second per run); its last answers still reach the driver."""
+    exits = tmp_path / "exits"
+    exits.mkdir()
+    adapter = pooled(tmp_path, exits=str(exits))
+    pool = adapter.pool
+    assert isinstance(pool, LocalProcessPool)
+    try:
+        responses = adapter.generate(REQUESTS)
+    finally:
+        adapter.close()
+    assert [r.text for r in responses] == [r.messages[0].text[::-1] for r in REQUESTS]
+    pids = [worker.process.pid for worker in pool._workers]
+    assert [worker.process.exitcode for worker in pool._workers] == [0, 0]
+    assert sorted(path.name for path in exits.iterdir()) == sorted(
+        f"{mark}-{pid}" for pid in pids for mark in ("atexit", "closed")
+    )

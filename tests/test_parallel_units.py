@@ -3,6 +3,10 @@ worker pinned to its own devices."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,6 +15,7 @@ from tv_eval.core.adapter import AdapterSettings
 from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
 from tv_eval.pipeline.parallel.placement import (
     PlacementError,
+    gpu_driver_absent,
     gpus_per_worker,
     local_placements,
     resolve_worker_count,
@@ -96,3 +101,49 @@ def test_tensor_parallel_size_must_be_a_count() -> None:
     assert gpus_per_worker({}) == 1
     with pytest.raises(PlacementError, match="positive integer"):
         gpus_per_worker({"tensor_parallel_size": "two"})
+
+
+# Placing the workers in a fresh interpreter: the driver must not import torch only to learn that the
+# workers run on the CPU (that import took it 2 s, while the workers were waiting to be started).
+PLACE_WITHOUT_TORCH = """
+import sys
+from pathlib import Path
+from tv_eval.core.adapter import AdapterSettings
+from tv_eval.pipeline.parallel import placement
+placement.GPU_DRIVER_PATHS = (Path("/"),) if sys.argv[1] == "driver" else ()
+settings = AdapterSettings(model_id="m", device=sys.argv[2])
+placement.local_placements(placement.resolve_worker_count("auto", settings), settings)
+print("torch" in sys.modules)
+"""
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="the driver check reads Linux's /proc and /dev"
+)
+@pytest.mark.parametrize(
+    ("driver", "device"), [("driver", "cpu"), ("no-driver", "auto"), ("no-driver", "cpu")]
+)
+def test_placing_cpu_workers_does_not_import_torch(
+    driver: str, device: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--device cpu` asks for no GPU count even where a GPU driver is loaded; `auto` asks torch only
+    where one is."""
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    found = subprocess.run(
+        [sys.executable, "-c", PLACE_WITHOUT_TORCH, driver, device],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "False"
+
+
+def test_a_loaded_gpu_driver_means_torch_is_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setattr("tv_eval.pipeline.parallel.placement.GPU_DRIVER_PATHS", (tmp_path / "gpus",))
+    assert gpu_driver_absent()
+    (tmp_path / "gpus").mkdir()
+    assert not gpu_driver_absent()
+    monkeypatch.setattr(sys, "platform", "win32")
+    (tmp_path / "gpus").rmdir()
+    assert not gpu_driver_absent()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tv_eval.cli.quick_exit import exit_status, leave
+from tv_eval.core.quick_exit import exit_status, leave
 
 # A stand-in for torch (importing the real one would cost a second here): its name is what counts.
 SCRIPT = """
@@ -32,7 +32,7 @@ def late_write():
 threading.Thread(target=late_write).start()
 atexit.register(lambda: (folder / "atexit").write_text("ran"))
 print("buffered output", end="")
-from tv_eval.cli.quick_exit import leave
+from tv_eval.core.quick_exit import leave
 code = sys.argv[2]
 leave(None if code == "none" else int(code) if code.isdigit() else code)
 """

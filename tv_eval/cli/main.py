@@ -29,7 +29,7 @@ from tv_eval.cli.options import (
     judge_options,
     show_results,
 )
-from tv_eval.cli.quick_exit import leave
+from tv_eval.core.quick_exit import leave
 
 
 @app.command()

@@ -20,6 +20,7 @@ from multiprocessing.queues import Queue
 from typing import Any
 
 from tv_eval.core.adapter import ModelLoadError
+from tv_eval.core.quick_exit import leave
 from tv_eval.core.types import ModelIdentity
 from tv_eval.pipeline.parallel.units import WorkUnit
 from tv_eval.pipeline.parallel.worker import UnitResult, UnitWorker, WorkerPoolError, WorkerSpec
@@ -32,6 +33,14 @@ CLOSE_TIMEOUT_S = 5.0
 def _worker_main(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
     # Ctrl-C reaches the whole process group: the driver alone handles it, and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _serve(index, spec, inbox, outbox)
+    # The driver waits for this process to end: its queues are flushed by the exit functions, and the
+    # interpreter's teardown of torch (a second on a CPU machine) is skipped.
+    leave(0)
+
+
+def _serve(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
+    """Loads the model, then answers units until the driver sends None."""
     try:
         worker = UnitWorker(spec)
     except ModelLoadError as error:

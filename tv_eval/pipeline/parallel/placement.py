@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
@@ -19,6 +21,9 @@ from tv_eval.core.adapter import AdapterSettings, ModelLoadError
 CUDA_VISIBLE = "CUDA_VISIBLE_DEVICES"
 # Model options that say how many GPUs one model instance spans (vLLM's tensor parallel size).
 GPUS_PER_MODEL_OPTIONS = ("tensor_parallel_size",)
+# Where Linux shows a loaded GPU driver: NVIDIA's lists one entry per GPU, /dev/kfd is AMD's ROCm driver
+# (torch.cuda answers for both). Without either, torch could count no GPU, so it is not imported to ask.
+GPU_DRIVER_PATHS = (Path("/proc/driver/nvidia/gpus"), Path("/dev/kfd"))
 
 
 class PlacementError(ModelLoadError):
@@ -45,17 +50,29 @@ def gpus_per_worker(options: Mapping[str, Any]) -> int:
     return 1
 
 
+def gpu_driver_absent() -> bool:
+    """Whether this machine certainly has no GPU torch could use: Linux with no GPU driver loaded.
+    Importing torch to count GPUs costs the driver seconds that its workers should be using."""
+    return sys.platform.startswith("linux") and not any(path.exists() for path in GPU_DRIVER_PATHS)
+
+
 def visible_gpus() -> list[str]:
     """The GPUs this process may use: CUDA_VISIBLE_DEVICES when set, else what torch counts (asked
-    only where torch is installed; none otherwise)."""
+    only where torch is installed and a GPU driver may be loaded; none otherwise)."""
     given = os.environ.get(CUDA_VISIBLE)
     if given is not None:
         return [device.strip() for device in given.split(",") if device.strip()]
-    if importlib.util.find_spec("torch") is None:
+    if gpu_driver_absent() or importlib.util.find_spec("torch") is None:
         return []
     import torch
 
     return [str(index) for index in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+
+
+def gpus_for(device: str) -> list[str]:
+    """The visible GPUs where `device` may put the model on one (`auto`, `cuda`, `cuda:N`); none are
+    looked for when it names another device (`cpu`)."""
+    return visible_gpus() if device == "auto" or device.startswith("cuda") else []
 
 
 def uses_gpu(device: str, gpus: list[str]) -> bool:
@@ -66,7 +83,7 @@ def resolve_worker_count(requested: int | str, settings: AdapterSettings) -> int
     """`auto`: one worker (group) per visible GPU (group), and a single worker without GPUs."""
     if requested != "auto":
         return int(requested)
-    gpus = visible_gpus()
+    gpus = gpus_for(settings.device)
     if not uses_gpu(settings.device, gpus):
         return 1
     return max(1, len(gpus) // gpus_per_worker(settings.options))
@@ -74,7 +91,7 @@ def resolve_worker_count(requested: int | str, settings: AdapterSettings) -> int
 
 def local_placements(workers: int, settings: AdapterSettings) -> list[Placement]:
     """Each local worker's pinned settings: its own GPU group, or its share of the CPU cores."""
-    gpus = visible_gpus()
+    gpus = gpus_for(settings.device)
     if uses_gpu(settings.device, gpus):
         return _gpu_placements(workers, settings, gpus)
     threads = settings.options.get("threads") or max(1, (os.cpu_count() or 1) // workers)

@@ -2,8 +2,9 @@
 
 Tearing down the interpreter after torch and transformers were imported takes about a second on a
 CPU machine (every module's objects freed one by one, then the libraries' own destructors), with
-nothing left to write: a 16-sample run spent an eighth of its time there. After a command has
-finished, its threads are joined, the `atexit` handlers run (worker processes, Ray, temporary
+nothing left to write: a 16-sample run spent an eighth of its time there, and a run with worker
+processes waited as long again for each worker to end. After a command (or a worker) has finished,
+its threads are joined, the `atexit` handlers run (worker processes, Ray, temporary
 folders) and the streams are flushed, exactly as a normal exit does; only the freeing of memory,
 which the operating system does at once, is skipped. CPython's own multiprocessing children end
 the same way (`os._exit` after their exit functions).

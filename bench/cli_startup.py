@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import compile_project
+
 FLOOR = """
 import os, sys
 from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -50,6 +52,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=9)
     args = parser.parse_args()
     tv_eval = str(Path(sys.executable).parent / "tv-eval")
+    compile_project()
     print("| command | seconds (min / median / max) |\n|---|---|")
     for words in (["--help"], ["list", "tasks"], ["list", "models"]):
         print(f"| `tv-eval {' '.join(words)}` | {spread(timed([tv_eval, *words], args.runs))} |")

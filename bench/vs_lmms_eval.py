@@ -32,6 +32,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 from alm_mcq_rows import mcq_rows
+from bytecode import compile_project
 
 TASK_NAME = "tv_eval_bench_alm_mcq"
 MAX_NEW_TOKENS = 32
@@ -95,6 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="tv-eval-vs-lmms-"))
     work.mkdir(parents=True, exist_ok=True)
     lmms_python = args.lmms_python or lmms_environment()
+    compile_project()
     model = tiny_model(work)
     times: dict[tuple[str, int], list[float]] = {}
     for size in sizes:

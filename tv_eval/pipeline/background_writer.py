@@ -1,37 +1,48 @@
-"""samples.jsonl written on a thread of its own, so generation never waits for the disk.
+"""Answers scored and samples.jsonl written on a thread of its own, so generation never waits for them.
 
 An fsync takes milliseconds; made in the callback that receives each answer, it stalls every
-request in flight (at 64 in flight it was most of a run's time). Here the callback only queues the
-records; the thread writes all that queued up during its previous write in one batch and makes it
-durable. A record is therefore on disk one fsync after it finished. Its answer is already in the
-response cache by then, so even a record lost to a kill in that moment is served from the cache on
-resume, never generated again. An error of the thread (a full disk) stops the run at the next write.
+request in flight (at 64 in flight it was most of a run's time). Reading an answer costs a fraction
+of a millisecond more, and the model's next batch had waited for that too. Here the callback only
+queues the answers; the thread scores them (`submit`), then writes all that queued up during its
+previous write in one batch and makes it durable. Scoring stays on this one thread, in the order the
+answers came, so the tasks' scorers never run concurrently. A record is on disk one fsync after its
+answer arrived. The answer is already in the response cache by then, so even a record lost to a kill
+in that moment is served from the cache on resume, never generated again. An error of the thread (a
+scorer's bug, a full disk) stops the run at the next submission, or at `close`.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from tv_eval.core.types import ScoredSample
 from tv_eval.results.samples_file import SamplesAppender
+
+RecordMaker = Callable[[], Sequence[ScoredSample]]
 
 
 class BackgroundWriter:
     def __init__(self, writer: SamplesAppender) -> None:
         self._writer = writer
-        self._queue: queue.SimpleQueue[list[ScoredSample] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[RecordMaker | None] = queue.SimpleQueue()
         self._error: Exception | None = None
         self._thread = threading.Thread(target=self._drain, name="samples-writer", daemon=True)
         self._thread.start()
 
     def write(self, records: Sequence[ScoredSample]) -> None:
+        """Records already made, written in their turn."""
+        ready = list(records)
+        self.submit(lambda: ready)
+
+    def submit(self, make_records: RecordMaker) -> None:
+        """`make_records` runs on the writer's thread, after everything submitted before it."""
         self._raise_error()
-        self._queue.put(list(records))
+        self._queue.put(make_records)
 
     def close(self) -> None:
-        """Write everything queued, stop the thread, and raise what it failed on, if anything."""
+        """Make and write everything queued, stop the thread, and raise what it failed on, if anything."""
         self._queue.put(None)
         self._thread.join()
         self._raise_error()
@@ -49,13 +60,20 @@ class BackgroundWriter:
                 if item is None:
                     stopping = True
                     break
-                batch.extend(item)
+                if self._error is None:
+                    self._make(item, batch)
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if batch and self._error is None:
+            if batch:  # what was made before an error is still written
                 try:
                     self._writer.write(batch)
-                except Exception as error:  # handed to the generating thread at its next write
-                    self._error = error
+                except Exception as error:  # handed to the generating thread at its next submission
+                    self._error = self._error or error
+
+    def _make(self, make_records: RecordMaker, batch: list[ScoredSample]) -> None:
+        try:
+            batch.extend(make_records())
+        except Exception as error:  # a scorer's bug: nothing after it is scored or written
+            self._error = error

@@ -35,19 +35,24 @@ def stream_generated(
     window: int,
     progress: ProgressHandle,
 ) -> list[ScoredSample]:
-    """Each sample scored and written as its answer arrives; the records come back in sample order."""
+    """Each sample scored and written as its answer arrives, on the writer's thread while the model goes
+    on; the records come back in sample order."""
     requests = [task.build_request(sample, scoring) for sample in samples]
     finished: dict[int, ScoredSample] = {}
     background = BackgroundWriter(writer)
 
-    def on_responses(positions: Sequence[int], responses: Sequence[Response]) -> None:
+    def records_of(positions: Sequence[int], responses: Sequence[Response]) -> list[ScoredSample]:
         batch = [
             _generated_record(task, samples[position], scoring, requests[position], response)
             for position, response in zip(positions, responses, strict=True)
         ]
-        background.write(batch)
         finished.update(zip(positions, batch, strict=True))
         progress.advance(len(batch))
+        return batch
+
+    def on_responses(positions: Sequence[int], responses: Sequence[Response]) -> None:
+        answered = (list(positions), list(responses))
+        background.submit(lambda: records_of(*answered))
 
     try:
         generation.stream(requests, on_responses, window)

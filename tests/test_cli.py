@@ -11,7 +11,8 @@ import pytest
 from tests.conftest import TINY_ALM_RUN, run_cli
 
 
-def test_list_and_help_do_not_import_torch() -> None:
+def test_list_and_help_do_not_import_torch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TV_EVAL_CACHE_DIR", str(tmp_path))  # an empty cache: the task listing is built
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"

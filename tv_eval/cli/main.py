@@ -81,18 +81,7 @@ def list_things(
     from tv_eval.core import registry
 
     if what == "tasks":
-        for name in registry.task_names():
-            task = registry.load_task(name)
-            stdout.print(
-                f"{name}\t{task.description} (scoring: {', '.join(task.scoring_modes)}; "
-                f"default {task.default_scoring})",
-                highlight=False,
-            )
-            for option, meaning in task.option_help.items():
-                stdout.print(f"\t--task-option {name}.{option}=...\t{meaning}", highlight=False, markup=False)
-        _list_suites()
-        for prefix, description in registry.task_prefixes().items():
-            stdout.print(f"{prefix}:<name>\t{description}", highlight=False, markup=False)
+        _list_tasks()
     elif what == "models":
         for alias, spec in sorted(registry.model_aliases().items()):
             backend = f"; {spec.backend} where installed, on CUDA" if spec.backend else ""
@@ -112,22 +101,17 @@ def list_things(
         fail(f"can list 'tasks' or 'models', not {what!r}")
 
 
-def _list_suites() -> None:
-    """Each suite with its member tasks, and what the suite sets for a member (`--tasks SUITE`)."""
-    from tv_eval.data.suites import SuiteError, suites
+def _list_tasks() -> None:
+    """Tasks with their scoring modes and options, then suites and task families (task_listing.py)."""
+    from tv_eval.cli.task_listing import task_listing
+    from tv_eval.core.registry import RegistryError
 
     try:
-        known = suites()
-    except SuiteError as error:
+        lines = task_listing()
+    except RegistryError as error:  # a task plugin that does not load, a suites file that does not check
         fail(str(error))
-    for name, suite in known.items():
-        stdout.print(f"{name}\tsuite: {suite.description}", highlight=False, markup=False)
-        for member in suite.tasks:
-            settings = [f"scoring {member.scoring}"] if member.scoring else []
-            settings += [f"{key}={value}" for key, value in member.options.items()]
-            settings += [f"languages {','.join(member.languages)}"] if member.languages else []
-            detail = f" ({'; '.join(settings)})" if settings else ""
-            stdout.print(f"\t{member.task}{detail}", highlight=False, markup=False)
+    for line in lines:
+        stdout.print(line, highlight=False, markup=False)
 
 
 @app.command()

@@ -81,6 +81,11 @@ def _entry_points(group: str) -> dict[str, EntryPoint]:
     return {point.name: point for point in entry_points(group=group)}
 
 
+def entry_points_of(group: str) -> dict[str, EntryPoint]:
+    """The entry points of one registry group by name, none of them loaded."""
+    return dict(_entry_points(group))
+
+
 def _unknown(kind: str, name: str, known: list[str]) -> RegistryError:
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"; did you mean {', '.join(close)}?" if close else f"; known: {', '.join(sorted(known))}"

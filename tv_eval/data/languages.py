@@ -2,7 +2,8 @@
 
 Benchmarks spell languages many ways ("zh-CN", "zho", "Chinese", "iw"); langcodes knows the
 deprecated codes and English names, and we only add the checks that turn its leniency into
-clear errors.
+clear errors. langcodes is imported where it is first asked: building its tables costs `tv-eval list
+tasks` more than the rest of reading the suites.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-
-import langcodes
 
 
 class UnknownLanguageError(ValueError):
@@ -29,6 +28,8 @@ class LanguageInfo:
 @lru_cache(maxsize=4096)
 def normalize_language(tag: str) -> str:
     """Canonical BCP-47 tag: 'iw' -> 'he', 'zh_CN' -> 'zh-CN', 'ENG' -> 'en'."""
+    import langcodes
+
     cleaned = tag.strip().replace("_", "-")
     if not cleaned:
         raise UnknownLanguageError("empty language code")
@@ -53,6 +54,8 @@ def language_from_name(name: str) -> str:
 
     Names with control characters (a NUL from a damaged file) are refused before langcodes' trie,
     which crashes on them."""
+    import langcodes
+
     if any(unicodedata.category(character) in ("Cc", "Cs") for character in name):
         raise UnknownLanguageError(f"unknown language name {name!r}")
     try:
@@ -64,6 +67,8 @@ def language_from_name(name: str) -> str:
 @lru_cache(maxsize=4096)
 def language_info(tag: str) -> LanguageInfo:
     """Display name, likely script and ISO 639-3 code of a (normalized) tag."""
+    import langcodes
+
     language = langcodes.Language.get(tag)
     script = language.script or language.maximize().script
     try:

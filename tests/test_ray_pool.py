@@ -4,32 +4,24 @@ mid-run has its in-flight unit answered again by its restarted actor, with every
 
 from __future__ import annotations
 
-import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
-import ray
 
 from tests.conftest import REPO_ROOT, records_of, run_cli
-from tests.pool_adapters import LoggingAdapter, log_events
+from tests.pool_adapters import log_events
+from tests.ray_pool_checks import OUTCOME_MARK, REQUESTS
 from tests.test_data_parallel_e2e import only_run, results_without_run_id
-from tv_eval.core.adapter import AdapterSettings
-from tv_eval.core.types import Message, Request, TextPart
-from tv_eval.pipeline.parallel.pooled_adapter import PooledAdapter
-from tv_eval.pipeline.parallel.ray_pool import RayPool
 
 RAY = str(Path(sys.executable).parent / "ray")
-REQUESTS = [Request(f"r{i:02d}", (Message("user", (TextPart(f"question {i}"),)),)) for i in range(16)]
 NODE_OPTIONS = ["--num-cpus", "2", "--object-store-memory", "100000000", "--disable-usage-stats"]
 
 
@@ -43,13 +35,6 @@ def free_port() -> int:
 class Cluster:
     address: str
     second_node: subprocess.Popen[bytes]
-
-    def kill_second_node(self) -> None:
-        """The second node's raylet, object store and workers, all at once, as a lost machine."""
-        node = psutil.Process(self.second_node.pid)
-        for process in [*node.children(recursive=True), node]:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                process.kill()
 
 
 @pytest.fixture(scope="module")
@@ -67,20 +52,32 @@ def cluster() -> Iterator[Cluster]:
         _wait_for_nodes(f"127.0.0.1:{port}", 2)
         yield Cluster(f"127.0.0.1:{port}", node)
     finally:
-        if ray.is_initialized():
-            ray.shutdown()
         subprocess.run([RAY, "stop", "--force"], env=env, capture_output=True, timeout=180, check=False)
         if node is not None and node.poll() is None:
             os.killpg(node.pid, signal.SIGKILL)
             node.wait()
 
 
+# Asked in a process of its own: this one never becomes a Ray driver (see tests/ray_pool_checks.py).
+WAIT_FOR_NODES = """
+import sys, time, ray
+ray.init(address=sys.argv[1], log_to_driver=False, configure_logging=False)
+deadline = time.monotonic() + 120
+while sum(node["Alive"] for node in ray.nodes()) < int(sys.argv[2]):
+    if time.monotonic() > deadline:
+        sys.exit("the cluster has fewer live nodes than expected")
+    time.sleep(0.5)
+"""
+
+
 def _wait_for_nodes(address: str, count: int) -> None:
-    ray.init(address=address, log_to_driver=False, configure_logging=False)
-    deadline = time.monotonic() + 120
-    while sum(node["Alive"] for node in ray.nodes()) < count:
-        assert time.monotonic() < deadline, f"the cluster has fewer than {count} live nodes"
-        time.sleep(0.5)
+    waited = subprocess.run(
+        [sys.executable, "-c", WAIT_FOR_NODES, address, str(count)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert waited.returncode == 0, waited.stderr[-2000:]
 
 
 @pytest.mark.slow
@@ -111,10 +108,18 @@ def test_a_ray_run_gives_the_records_and_results_of_one_process(
     assert '"placement": "ray"' in (two / "run.json").read_text(encoding="utf-8")
 
 
-def logging_pool(log: Path, address: str) -> PooledAdapter:
-    options = {"log": str(log), "delay": 0.4}
-    settings = AdapterSettings(model_id="m", device="cpu", batch_size=2, options=options)
-    return PooledAdapter(settings, RayPool(LoggingAdapter, settings, 2, address), inner_streaming=False)
+def run_check(*arguments: str) -> dict:
+    """One fault check of tests/ray_pool_checks.py in a driver process of its own; its JSON outcome."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "tests.ray_pool_checks", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+    (outcome,) = [line for line in finished.stdout.splitlines() if line.startswith(OUTCOME_MARK)]
+    return json.loads(outcome.removeprefix(OUTCOME_MARK))
 
 
 def answered_each_once(log: Path) -> bool:
@@ -127,32 +132,10 @@ def test_a_worker_killed_mid_run_has_its_unit_answered_again_and_nothing_twice(
     cluster: Cluster, tmp_path: Path
 ) -> None:
     log = tmp_path / "log"
-    adapter = logging_pool(log, cluster.address)
-    killed: list[tuple[int, list[str]]] = []
-
-    def kill_the_first_busy_worker() -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not killed:
-            try:
-                starts = [(pid, ids) for event, pid, ids in log_events(log) if event == "start"]
-            except (OSError, ValueError):  # no log yet, or a line still being written
-                starts = []
-            if starts:
-                pid, ids = starts[0]
-                os.kill(pid, signal.SIGKILL)
-                killed.append((pid, ids))
-            time.sleep(0.05)
-
-    killer = threading.Thread(target=kill_the_first_busy_worker)
-    killer.start()
-    try:
-        responses = adapter.generate(REQUESTS)
-    finally:
-        killer.join()
-        adapter.close()
-    assert killed, "no worker started a unit"
-    killed_pid, killed_ids = killed[0]
-    assert [r.text for r in responses] == [r.messages[0].text[::-1] for r in REQUESTS]
+    outcome = run_check("kill-worker", cluster.address, str(log))
+    assert outcome["killed"], "no worker started a unit"
+    killed_pid, killed_ids = outcome["killed"]
+    assert outcome["texts"] == [r.messages[0].text[::-1] for r in REQUESTS]
     assert answered_each_once(log)
     events = log_events(log)
     assert all(pid != killed_pid for event, pid, _ in events if event == "done")  # it finished nothing
@@ -168,14 +151,9 @@ def test_a_node_lost_mid_run_has_its_units_answered_on_the_other_node(
 ) -> None:
     """Last in the module: the cluster has one node left afterwards."""
     log = tmp_path / "log"
-    adapter = logging_pool(log, cluster.address)
-    try:
-        threading.Timer(1.5, cluster.kill_second_node).start()
-        responses = adapter.generate(REQUESTS)
-        requeued = adapter.pool.requeued  # type: ignore[attr-defined]
-    finally:
-        adapter.close()
-    assert [r.text for r in responses] == [r.messages[0].text[::-1] for r in REQUESTS]
+    outcome = run_check("lose-node", cluster.address, str(log), str(cluster.second_node.pid))
+    requeued = outcome["requeued"]
+    assert outcome["texts"] == [r.messages[0].text[::-1] for r in REQUESTS]
     assert answered_each_once(log)
     events = log_events(log)
     finished = {(pid, tuple(ids)) for event, pid, ids in events if event == "done"}

@@ -32,8 +32,7 @@ def test_records_are_made_off_the_caller_thread_in_submission_order() -> None:
     written = ListWriter()
     threads: list[str] = []
     background = BackgroundWriter(written)  # type: ignore[arg-type]
-    background.write([record("s0", "en", 1.0, cluster="s0")])
-    for index in range(1, 40):
+    for index in range(40):
         background.submit(lambda index=index: made_on_thread(f"s{index}", threads))
     background.close()
     assert [i for batch in written.batches for i in batch] == [f"s{i}" for i in range(40)]

@@ -31,11 +31,6 @@ class BackgroundWriter:
         self._thread = threading.Thread(target=self._drain, name="samples-writer", daemon=True)
         self._thread.start()
 
-    def write(self, records: Sequence[ScoredSample]) -> None:
-        """Records already made, written in their turn."""
-        ready = list(records)
-        self.submit(lambda: ready)
-
     def submit(self, make_records: RecordMaker) -> None:
         """`make_records` runs on the writer's thread, after everything submitted before it."""
         self._raise_error()

@@ -57,8 +57,10 @@ def test_a_damaged_or_unwritable_cache_lists_by_importing(
     monkeypatch.setenv("TV_EVAL_CACHE_DIR", str(tmp_path))
     task_listing.task_listing()
     (kept,) = (tmp_path / task_listing.LISTING_FOLDER).iterdir()
-    kept.write_text('{"lines": [1, 2]}', encoding="utf-8")
-    assert task_listing.task_listing() == built_lines()
+    for damaged in ('{"lines": [1, 2]}', "[1]", "not json", '{"other": []}'):
+        (kept,) = (tmp_path / task_listing.LISTING_FOLDER).iterdir()
+        kept.write_text(damaged, encoding="utf-8")
+        assert task_listing.task_listing() == built_lines()
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("TV_EVAL_CACHE_DIR", str(blocker))

@@ -31,7 +31,7 @@ def task_listing() -> list[str]:
     """The listing's lines from the cache when its key still matches, else from the tasks themselves
     (a suites file that does not check raises SuiteError, and nothing is kept)."""
     path = cache_root() / LISTING_FOLDER / f"tasks-{_listing_key()}.json"
-    with contextlib.suppress(OSError, ValueError, KeyError):
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):  # none kept yet, or damaged
         lines = read_json(path)["lines"]
         if isinstance(lines, list) and all(isinstance(line, str) for line in lines):
             return lines

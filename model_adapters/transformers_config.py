@@ -6,21 +6,13 @@ resolved dtype before any model loads.
 
 from __future__ import annotations
 
-import sys
-from importlib import metadata
-from pathlib import Path
 from typing import Any
 
-from tv_eval.api import ModelLoadError
+from tv_eval.api import ModelLoadError, gpu_possible
 
 SUPPORTED_DTYPES = ("bfloat16", "float16", "float32")
 # Where configs keep their context length, in the order transformers' own model families use them.
 _CONTEXT_ATTRIBUTES = ("max_position_embeddings", "max_sequence_length", "seq_length", "n_positions")
-
-
-# Device nodes a Linux GPU driver creates (NVIDIA, AMD ROCm, WSL's GPU bridge): without any of them torch
-# cannot see a GPU.
-_GPU_DEVICE_NODES = ("nvidia[0-9]*", "kfd", "dxg")
 
 
 def resolve_device(requested: str) -> str:
@@ -31,26 +23,11 @@ def resolve_device(requested: str) -> str:
     """
     if requested != "auto":
         return requested
-    if not _gpu_possible():
+    if not gpu_possible():
         return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def _gpu_possible() -> bool:
-    """False only when no GPU can be in reach: a CPU-only torch build, macOS (no CUDA), or a Linux
-    machine without a GPU driver's device node. Anywhere else torch decides."""
-    try:
-        if metadata.version("torch").endswith("+cpu"):
-            return False
-    except metadata.PackageNotFoundError:
-        return True
-    if sys.platform == "darwin":
-        return False
-    if sys.platform.startswith("linux"):
-        return any(any(Path("/dev").glob(pattern)) for pattern in _GPU_DEVICE_NODES)
-    return True
 
 
 def cpu_threads(options: Any) -> int | None:

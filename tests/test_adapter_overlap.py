@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from model_adapters import transformers_config
 from model_adapters.transformers_config import cpu_threads, resolve_device
 from model_adapters.transformers_prefetch import Prefetcher
 from model_adapters.transformers_tokens import PromptCounter
 from tests.conftest import TINY_ALM_RUN, run_cli
 from tests.test_transformers_adapter import adapter, mixed_requests, tiny_cache
+from tv_eval.core import devices
 from tv_eval.core.adapter import ModelLoadError
 
 __all__ = ["adapter", "tiny_cache"]  # session fixtures shared with test_transformers_adapter
@@ -164,14 +164,14 @@ def test_prefetcher_raises_the_encode_error_where_the_batch_is_taken() -> None:
 
 
 def _no_gpu_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(transformers_config.sys, "platform", "linux")
-    monkeypatch.setattr(transformers_config, "_GPU_DEVICE_NODES", ("no-such-gpu-node-*",))
+    monkeypatch.setattr(devices.sys, "platform", "linux")
+    monkeypatch.setattr(devices, "GPU_DEVICE_NODES", ("no-such-gpu-node-*",))
 
 
 @pytest.fixture
 def torch_version(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     version = ["2.13.0"]
-    monkeypatch.setattr(transformers_config.metadata, "version", lambda name: version[0])
+    monkeypatch.setattr(devices.metadata, "version", lambda name: version[0])
     yield version
 
 
@@ -183,7 +183,7 @@ def test_auto_device_without_a_gpu_does_not_ask_torch(
     _no_gpu_nodes(monkeypatch)
     assert resolve_device("auto") == "cpu"
     torch_version[0] = "2.13.0+cpu"
-    monkeypatch.setattr(transformers_config, "_GPU_DEVICE_NODES", ("*",))
+    monkeypatch.setattr(devices, "GPU_DEVICE_NODES", ("*",))
     assert resolve_device("auto") == "cpu"
     assert asked == []
 
@@ -193,8 +193,8 @@ def test_auto_device_asks_torch_where_a_gpu_may_be(
 ) -> None:
     asked: list[bool] = []
     monkeypatch.setitem(sys.modules, "torch", _ForbiddenTorch(asked, available=True))
-    monkeypatch.setattr(transformers_config.sys, "platform", "linux")
-    monkeypatch.setattr(transformers_config, "_GPU_DEVICE_NODES", ("*",))
+    monkeypatch.setattr(devices.sys, "platform", "linux")
+    monkeypatch.setattr(devices, "GPU_DEVICE_NODES", ("*",))
     assert resolve_device("auto") == "cuda"
     assert asked == [True]
 

@@ -3,9 +3,10 @@ worker pinned to its own devices."""
 
 from __future__ import annotations
 
+import importlib.machinery
 import subprocess
 import sys
-from pathlib import Path
+import types
 
 import pytest
 from hypothesis import given
@@ -13,9 +14,9 @@ from hypothesis import strategies as st
 
 from tv_eval.core.adapter import AdapterSettings
 from tv_eval.core.types import GenerationParams, ImageInput, ImagePart, Message, Request, TextPart
+from tv_eval.pipeline.parallel import placement
 from tv_eval.pipeline.parallel.placement import (
     PlacementError,
-    gpu_driver_absent,
     gpus_per_worker,
     local_placements,
     resolve_worker_count,
@@ -107,10 +108,11 @@ def test_tensor_parallel_size_must_be_a_count() -> None:
 # workers run on the CPU (that import took it 2 s, while the workers were waiting to be started).
 PLACE_WITHOUT_TORCH = """
 import sys
-from pathlib import Path
+from tv_eval.core import devices
 from tv_eval.core.adapter import AdapterSettings
 from tv_eval.pipeline.parallel import placement
-placement.GPU_DRIVER_PATHS = (Path("/"),) if sys.argv[1] == "driver" else ()
+devices.metadata.version = lambda name: "2.13.0"  # a build that could have CUDA
+devices.GPU_DEVICE_NODES = ("*",) if sys.argv[1] == "driver" else ("no-such-gpu-node-*",)
 settings = AdapterSettings(model_id="m", device=sys.argv[2])
 placement.local_placements(placement.resolve_worker_count("auto", settings), settings)
 print("torch" in sys.modules)
@@ -118,7 +120,7 @@ print("torch" in sys.modules)
 
 
 @pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the driver check reads Linux's /proc and /dev"
+    not sys.platform.startswith("linux"), reason="the GPU check reads Linux's /dev"
 )
 @pytest.mark.parametrize(
     ("driver", "device"), [("driver", "cpu"), ("no-driver", "auto"), ("no-driver", "cpu")]
@@ -138,12 +140,17 @@ def test_placing_cpu_workers_does_not_import_torch(
     assert found.stdout.strip() == "False"
 
 
-def test_a_loaded_gpu_driver_means_torch_is_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(sys, "platform", "linux")
-    monkeypatch.setattr("tv_eval.pipeline.parallel.placement.GPU_DRIVER_PATHS", (tmp_path / "gpus",))
-    assert gpu_driver_absent()
-    (tmp_path / "gpus").mkdir()
-    assert not gpu_driver_absent()
-    monkeypatch.setattr(sys, "platform", "win32")
-    (tmp_path / "gpus").rmdir()
-    assert not gpu_driver_absent()
+def test_where_a_gpu_is_possible_torch_is_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    asked: list[str] = []
+    cuda = types.SimpleNamespace(
+        is_available=lambda: asked.append("available") or True, device_count=lambda: 2
+    )
+    torch = types.SimpleNamespace(cuda=cuda, __spec__=importlib.machinery.ModuleSpec("torch", None))
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    monkeypatch.setattr(placement, "gpu_possible", lambda: False)
+    assert placement.visible_gpus() == []
+    assert asked == []
+    monkeypatch.setattr(placement, "gpu_possible", lambda: True)
+    assert placement.visible_gpus() == ["0", "1"]
+    assert asked == ["available"]

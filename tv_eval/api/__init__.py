@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from tv_eval.bridges.vllm_env import vllm_importable, vllm_version
     from tv_eval.core.adapter import AdapterSettings, BatchCallback, ModelAdapter, ModelLoadError
     from tv_eval.core.cache_root import CACHE_DIR_ENV, cache_root
+    from tv_eval.core.devices import gpu_possible
     from tv_eval.core.interleave import IMAGE_SLOT, ImageSlotError, interleaved_content
     from tv_eval.core.io import UserFileError, read_user_text
     from tv_eval.core.managed_env import ManagedEnvError
@@ -214,6 +215,7 @@ _SOURCES: dict[str, str] = {
     "video_qa_protocol": "tv_eval.judge.protocols",
     "CACHE_DIR_ENV": "tv_eval.core.cache_root",
     "cache_root": "tv_eval.core.cache_root",
+    "gpu_possible": "tv_eval.core.devices",
     "UserFileError": "tv_eval.core.io",
     "read_user_text": "tv_eval.core.io",
     "RevisionError": "tv_eval.core.revisions",
@@ -320,8 +322,9 @@ __all__ = [
     "check_prompt_template", "check_specs", "check_tokenizers", "choice_score", "cider_spec",
     "clean_hypothesis", "combined_identity", "contains_match", "corpus_spec", "dataset_file", "decode_image",
     "doc_parsing_score", "edit_distance", "edit_similarity", "exact_match", "expand_video_parts",
-    "extract_choice", "extract_truth", "f1_of", "fork_relaxed_match", "hub_model_is_local_only",
-    "image_bytes", "interleaved_content", "is_redacted", "item_key", "language_from_name", "language_info",
+    "extract_choice", "extract_truth", "f1_of", "fork_relaxed_match", "gpu_possible",
+    "hub_model_is_local_only", "image_bytes", "interleaved_content", "is_redacted", "item_key",
+    "language_from_name", "language_info",
     "lave_prompt", "lave_protocol", "lettered_options", "lmms_corpus_spec", "load_split", "lowered",
     "max_image_pixels", "micro_f1_spec", "mtvqa_form", "multiple_choice_letter", "needed_side",
     "normalize_answer", "normalize_language", "open_answer_candidates", "open_answer_correct",

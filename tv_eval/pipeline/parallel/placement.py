@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
+from tv_eval.core.devices import gpu_possible
 
 CUDA_VISIBLE = "CUDA_VISIBLE_DEVICES"
 # Model options that say how many GPUs one model instance spans (vLLM's tensor parallel size).
 GPUS_PER_MODEL_OPTIONS = ("tensor_parallel_size",)
-# Where Linux shows a loaded GPU driver: NVIDIA's lists one entry per GPU, /dev/kfd is AMD's ROCm driver
-# (torch.cuda answers for both). Without either, torch could count no GPU, so it is not imported to ask.
-GPU_DRIVER_PATHS = (Path("/proc/driver/nvidia/gpus"), Path("/dev/kfd"))
 
 
 class PlacementError(ModelLoadError):
@@ -50,19 +46,14 @@ def gpus_per_worker(options: Mapping[str, Any]) -> int:
     return 1
 
 
-def gpu_driver_absent() -> bool:
-    """Whether this machine certainly has no GPU torch could use: Linux with no GPU driver loaded.
-    Importing torch to count GPUs costs the driver seconds that its workers should be using."""
-    return sys.platform.startswith("linux") and not any(path.exists() for path in GPU_DRIVER_PATHS)
-
-
 def visible_gpus() -> list[str]:
     """The GPUs this process may use: CUDA_VISIBLE_DEVICES when set, else what torch counts (asked
-    only where torch is installed and a GPU driver may be loaded; none otherwise)."""
+    only where torch is installed and a GPU is possible at all; none otherwise: importing torch here
+    cost the driver seconds that its workers were waiting to start)."""
     given = os.environ.get(CUDA_VISIBLE)
     if given is not None:
         return [device.strip() for device in given.split(",") if device.strip()]
-    if gpu_driver_absent() or importlib.util.find_spec("torch") is None:
+    if not gpu_possible() or importlib.util.find_spec("torch") is None:
         return []
     import torch
 

@@ -119,9 +119,7 @@ print("torch" in sys.modules)
 """
 
 
-@pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the GPU check reads Linux's /dev"
-)
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the GPU check reads Linux's /dev")
 @pytest.mark.parametrize(
     ("driver", "device"), [("driver", "cpu"), ("no-driver", "auto"), ("no-driver", "cpu")]
 )

@@ -1,12 +1,19 @@
 """Worker processes on one machine: every request answered once, by whichever worker is free, a dead
-worker's unit answered by another, and a model that does not load named at once."""
+worker's unit answered by another, a model that does not load named at once, and no worker left
+behind by a driver that was killed."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.pool_adapters import LoggingAdapter, log_events
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
 from tv_eval.core.types import Message, Request, TextPart
@@ -104,3 +111,54 @@ def test_workers_end_quickly_after_their_last_answer(tmp_path: Path) -> None:
     assert sorted(path.name for path in exits.iterdir()) == sorted(
         f"{mark}-{pid}" for pid in pids for mark in ("atexit", "closed")
     )
+
+
+# A driver that starts one worker, prints its pid once the model is loaded, then waits to be killed.
+KILLED_DRIVER = """
+import sys, time
+from tests.pool_adapters import LoggingAdapter
+from tv_eval.core.adapter import AdapterSettings
+from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
+from tv_eval.pipeline.parallel.worker import WorkerSpec
+
+settings = AdapterSettings(model_id="m", device="cpu", batch_size=2, options={"log": sys.argv[1]})
+pool = LocalProcessPool([WorkerSpec(LoggingAdapter, settings, {})])
+print(pool._workers[0].process.pid, flush=True)
+time.sleep(300)
+"""
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and has not ended (an ended one nobody reaped is a zombie)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return "\nState:\tZ" not in status
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process states from /proc")
+def test_a_killed_driver_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """A worker idle on its inbox once kept running (and holding its model) forever after its driver
+    was killed with SIGKILL; it now ends within seconds."""
+    driver = subprocess.Popen(
+        [sys.executable, "-c", KILLED_DRIVER, str(tmp_path / "log")],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        assert driver.stdout is not None
+        worker_pid = int(driver.stdout.readline())
+        assert _running(worker_pid)
+    finally:
+        driver.send_signal(signal.SIGKILL)
+        driver.wait()
+    deadline = time.monotonic() + 20
+    while _running(worker_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    still_running = _running(worker_pid)
+    if still_running:
+        os.kill(worker_pid, signal.SIGKILL)
+    assert not still_running, "the worker outlived its killed driver"

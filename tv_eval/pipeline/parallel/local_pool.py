@@ -4,14 +4,19 @@ Processes are started with `spawn`, so each imports its backend afresh with its 
 (a forked CUDA context is unusable). Each worker has its own inbox and the driver hands it the next
 unit when it reports the last one done: the most expensive units go first and nobody waits on a
 fixed share. A worker that dies (a segfault, the OOM killer) has its unit handed to another; when
-none is left the run stops, with every answer so far already in the cache.
+none is left the run stops, with every answer so far already in the cache. A driver that dies (killed,
+crashed) takes its workers with it: nobody would read their answers, and each would hold its model
+(and its GPU memory) until killed by hand.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
 import queue
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -28,15 +33,33 @@ from tv_eval.pipeline.parallel.worker import UnitResult, UnitWorker, WorkerPoolE
 POLL_S = 0.2
 START_TIMEOUT_S = 1800.0
 CLOSE_TIMEOUT_S = 5.0
+# A worker's exit status when it ended because its driver was gone.
+DRIVER_GONE_EXIT = 3
 
 
 def _worker_main(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
     # Ctrl-C reaches the whole process group: the driver alone handles it, and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_driver()
     _serve(index, spec, inbox, outbox)
     # The driver waits for this process to end: its queues are flushed by the exit functions, and the
     # interpreter's teardown of torch (a second on a CPU machine) is skipped.
     leave(0)
+
+
+def _end_with_driver() -> None:
+    """Ends this worker as soon as its driver process is gone (the driver's end of the pipe `spawn`
+    opened closes with it), whatever the worker is doing; no exit function runs, since they would
+    flush queues to a reader that no longer exists."""
+    driver = multiprocessing.parent_process()
+    if driver is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([driver.sentinel])
+        os._exit(DRIVER_GONE_EXIT)
+
+    threading.Thread(target=watch, name="tv-eval-driver-watch", daemon=True).start()
 
 
 def _serve(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:

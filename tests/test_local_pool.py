@@ -8,13 +8,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO_ROOT
 from tests.pool_adapters import LoggingAdapter, log_events
+from tests.process_states import HAS_PROC, ends_within, running
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
 from tv_eval.core.types import Message, Request, TextPart
 from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
@@ -128,16 +128,7 @@ time.sleep(300)
 """
 
 
-def _running(pid: int) -> bool:
-    """Whether the process exists and has not ended (an ended one nobody reaped is a zombie)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return "\nState:\tZ" not in status
-
-
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads process states from /proc")
+@pytest.mark.skipif(not HAS_PROC, reason="reads process states from /proc")
 def test_a_killed_driver_leaves_no_worker_behind(tmp_path: Path) -> None:
     """A worker idle on its inbox once kept running (and holding its model) forever after its driver
     was killed with SIGKILL; it now ends within seconds."""
@@ -151,14 +142,8 @@ def test_a_killed_driver_leaves_no_worker_behind(tmp_path: Path) -> None:
     try:
         assert driver.stdout is not None
         worker_pid = int(driver.stdout.readline())
-        assert _running(worker_pid)
+        assert running(worker_pid)
     finally:
         driver.send_signal(signal.SIGKILL)
         driver.wait()
-    deadline = time.monotonic() + 20
-    while _running(worker_pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    still_running = _running(worker_pid)
-    if still_running:
-        os.kill(worker_pid, signal.SIGKILL)
-    assert not still_running, "the worker outlived its killed driver"
+    assert ends_within(worker_pid, 20), "the worker outlived its killed driver"

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tv_eval.bridges.worker_loop import DRIVER_PID_ENV
 from tv_eval.core.cache_root import cache_root
 
 EventCallback = Callable[[Any], None]
@@ -60,6 +61,7 @@ class JsonLinesWorker:
                 **os.environ,
                 "TOKENIZERS_PARALLELISM": "false",
                 "PYTHONIOENCODING": "utf-8",
+                DRIVER_PID_ENV: str(os.getpid()),
                 **(env or {}),
             },
         )

@@ -12,11 +12,8 @@ crashed) takes its workers with it: nobody would read their answers, and each wo
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.connection
-import os
 import queue
 import signal
-import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from multiprocessing.process import BaseProcess
 from multiprocessing.queues import Queue
 from typing import Any
 
+from tv_eval.bridges.worker_loop import end_with_driver
 from tv_eval.core.adapter import ModelLoadError
 from tv_eval.core.quick_exit import leave
 from tv_eval.core.types import ModelIdentity
@@ -33,33 +31,17 @@ from tv_eval.pipeline.parallel.worker import UnitResult, UnitWorker, WorkerPoolE
 POLL_S = 0.2
 START_TIMEOUT_S = 1800.0
 CLOSE_TIMEOUT_S = 5.0
-# A worker's exit status when it ended because its driver was gone.
-DRIVER_GONE_EXIT = 3
 
 
 def _worker_main(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:
     # Ctrl-C reaches the whole process group: the driver alone handles it, and stops the workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _end_with_driver()
+    driver = multiprocessing.parent_process()
+    end_with_driver(driver.pid if driver is not None else None)
     _serve(index, spec, inbox, outbox)
     # The driver waits for this process to end: its queues are flushed by the exit functions, and the
     # interpreter's teardown of torch (a second on a CPU machine) is skipped.
     leave(0)
-
-
-def _end_with_driver() -> None:
-    """Ends this worker as soon as its driver process is gone (the driver's end of the pipe `spawn`
-    opened closes with it), whatever the worker is doing; no exit function runs, since they would
-    flush queues to a reader that no longer exists."""
-    driver = multiprocessing.parent_process()
-    if driver is None:
-        return
-
-    def watch() -> None:
-        multiprocessing.connection.wait([driver.sentinel])
-        os._exit(DRIVER_GONE_EXIT)
-
-    threading.Thread(target=watch, name="tv-eval-driver-watch", daemon=True).start()
 
 
 def _serve(index: int, spec: WorkerSpec, inbox: Queue[Any], outbox: Queue[Any]) -> None:

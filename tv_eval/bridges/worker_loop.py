@@ -43,7 +43,9 @@ def error_line(error: BaseException) -> str:
 def end_with_driver(driver: int | None = None) -> None:
     """Ends this process once its parent, the driver (`driver`, else the pid in DRIVER_PID_ENV, else
     the parent now), is gone: this process is then adopted by another. No exit function runs, since the
-    driver that would read their output is gone."""
+    driver that would read their output is gone. Bridge workers call it through `serve`; the local
+    pool's workers (tv_eval/pipeline/parallel/local_pool.py) call it too, since it needs nothing but the
+    standard library."""
     driver = driver or int(os.environ.get(DRIVER_PID_ENV) or 0) or os.getppid()
 
     def watch() -> None:

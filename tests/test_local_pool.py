@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import types
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from tests.pool_adapters import LoggingAdapter, log_events
 from tests.process_states import HAS_PROC, ends_within, running
 from tv_eval.core.adapter import AdapterSettings, ModelLoadError
 from tv_eval.core.types import Message, Request, TextPart
+from tv_eval.pipeline.parallel import local_pool
 from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
 from tv_eval.pipeline.parallel.pooled_adapter import PooledAdapter
 from tv_eval.pipeline.parallel.worker import WorkerPoolError, WorkerSpec
@@ -93,14 +96,19 @@ def test_a_model_that_does_not_load_is_named(tmp_path: Path) -> None:
         pooled(tmp_path, fail_load="1")
 
 
-def test_workers_end_quickly_after_their_last_answer(tmp_path: Path) -> None:
-    """A worker with torch loaded closes its model, runs its exit functions and ends without the
-    interpreter's teardown (which took a second per run); its last answers still reach the driver."""
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_workers_end_quickly_after_their_last_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """A worker with torch loaded closes its model and ends without the interpreter's teardown (which
+    took a second per run); its last answers still reach the driver. A spawned worker runs its exit
+    functions; a forked one, as every forked multiprocessing child, runs none (they were the driver's)."""
+    monkeypatch.setattr(local_pool, "start_method", lambda: method)
     exits = tmp_path / "exits"
     exits.mkdir()
     adapter = pooled(tmp_path, exits=str(exits))
     pool = adapter.pool
-    assert isinstance(pool, LocalProcessPool)
+    assert isinstance(pool, LocalProcessPool) and pool.start_method == method
     try:
         responses = adapter.generate(REQUESTS)
     finally:
@@ -108,9 +116,28 @@ def test_workers_end_quickly_after_their_last_answer(tmp_path: Path) -> None:
     assert [r.text for r in responses] == [r.messages[0].text[::-1] for r in REQUESTS]
     pids = [worker.process.pid for worker in pool._workers]
     assert [worker.process.exitcode for worker in pool._workers] == [0, 0]
+    marks = ("atexit", "closed") if method == "spawn" else ("closed",)
     assert sorted(path.name for path in exits.iterdir()) == sorted(
-        f"{mark}-{pid}" for pid in pids for mark in ("atexit", "closed")
+        f"{mark}-{pid}" for pid in pids for mark in marks
     )
+
+
+def test_workers_are_forked_only_from_a_driver_without_threads_or_torch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    assert local_pool.start_method() == ("fork" if sys.platform == "linux" else "spawn")
+    monkeypatch.setitem(sys.modules, "torch", types.ModuleType("torch"))
+    assert local_pool.start_method() == "spawn"
+    monkeypatch.delitem(sys.modules, "torch")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert local_pool.start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
 
 
 # A driver that starts one worker, prints its pid once the model is loaded, then waits to be killed.
@@ -118,6 +145,7 @@ KILLED_DRIVER = """
 import sys, time
 from tests.pool_adapters import LoggingAdapter
 from tv_eval.core.adapter import AdapterSettings
+from tv_eval.pipeline.parallel import local_pool
 from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
 from tv_eval.pipeline.parallel.worker import WorkerSpec
 

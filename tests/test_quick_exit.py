@@ -11,13 +11,14 @@ import pytest
 
 from tv_eval.core.quick_exit import exit_status, leave
 
-# A stand-in for torch (importing the real one would cost a second here): its name is what counts.
+# A stand-in for torch or datasets (importing the real one would cost a second here): its name is what
+# counts.
 SCRIPT = """
 import atexit, sys, threading, time, types
 from pathlib import Path
 folder = Path(sys.argv[1])
-if sys.argv[3] == "heavy":
-    sys.modules["torch"] = types.ModuleType("torch")
+if sys.argv[3] != "light":
+    sys.modules[sys.argv[3]] = types.ModuleType(sys.argv[3])
 
 class Finalized:
     def __del__(self):
@@ -38,16 +39,19 @@ leave(None if code == "none" else int(code) if code.isdigit() else code)
 """
 
 
-def _leave_in_subprocess(tmp_path: Path, code: str, heavy: bool = True) -> subprocess.CompletedProcess[str]:
-    mode = "heavy" if heavy else "light"
+def _leave_in_subprocess(tmp_path: Path, code: str, heavy: str = "torch") -> subprocess.CompletedProcess[str]:
+    """`heavy`: the module loaded before leaving, or "light" for none."""
     return subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path), code, mode], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", SCRIPT, str(tmp_path), code, heavy], capture_output=True, text=True, timeout=60
     )
 
 
+@pytest.mark.parametrize("heavy", ["torch", "datasets"])
 @pytest.mark.parametrize(("code", "status"), [("0", 0), ("3", 3), ("none", 0)])
-def test_quick_exit_keeps_status_threads_atexit_and_output(tmp_path: Path, code: str, status: int) -> None:
-    finished = _leave_in_subprocess(tmp_path, code)
+def test_quick_exit_keeps_status_threads_atexit_and_output(
+    tmp_path: Path, code: str, status: int, heavy: str
+) -> None:
+    finished = _leave_in_subprocess(tmp_path, code, heavy)
     assert finished.returncode == status
     assert finished.stdout == "buffered output"
     assert (tmp_path / "thread").read_text() == "done"
@@ -62,7 +66,7 @@ def test_a_message_is_printed_and_exits_one_as_sys_exit_does(tmp_path: Path) -> 
 
 
 def test_without_torch_the_exit_is_the_normal_one(tmp_path: Path) -> None:
-    finished = _leave_in_subprocess(tmp_path, "4", heavy=False)
+    finished = _leave_in_subprocess(tmp_path, "4", heavy="light")
     assert finished.returncode == 4
     assert (tmp_path / "atexit").read_text() == "ran"
     assert (tmp_path / "finalized").read_text() == "yes"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tv_eval.core.quick_exit import exit_status, leave
+from tv_eval.core.quick_exit import HEAVY_MODULES, exit_status, leave
 
 # A stand-in for torch or datasets (importing the real one would cost a second here): its name is what
 # counts.
@@ -73,7 +73,8 @@ def test_without_torch_the_exit_is_the_normal_one(tmp_path: Path) -> None:
 
 
 def test_leave_raises_system_exit_in_a_light_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(sys.modules, "torch", raising=False)
+    for heavy in HEAVY_MODULES:
+        monkeypatch.delitem(sys.modules, heavy, raising=False)
     with pytest.raises(SystemExit) as raised:
         leave(5)
     assert raised.value.code == 5

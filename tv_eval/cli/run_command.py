@@ -221,7 +221,7 @@ def _check_failure_rate(results: ResultsDocument, max_failure_rate: float) -> No
 def execute(config: RunConfig, tier_map: TierMap) -> None:
     """Run, print the tables, and exit 1 when more samples failed than the run allows."""
     from tv_eval.cli.progress import RichProgress
-    from tv_eval.pipeline.runner import RunInterrupted
+    from tv_eval.pipeline.run_types import RunInterrupted
     from tv_eval.pipeline.runner import run as run_evaluation
 
     try:

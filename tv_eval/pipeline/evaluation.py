@@ -21,7 +21,7 @@ from tv_eval.results.samples_file import SamplesAppender
 
 if TYPE_CHECKING:
     from tv_eval.pipeline.preparation import PreparedTask
-    from tv_eval.pipeline.runner import ProgressHandle
+    from tv_eval.pipeline.run_types import ProgressHandle
 
 REPLACED_CODE_POINTS = "replaced_code_points"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from tv_eval.core import registry
@@ -17,13 +16,10 @@ from tv_eval.core.task import DataSource, LoadedTask, ScoringMode, Task, TaskCon
 from tv_eval.core.types import Sample
 from tv_eval.data.tiers import TierMap
 from tv_eval.pipeline.records import fresh_run_order
+from tv_eval.pipeline.run_types import RunConfigError
 from tv_eval.pipeline.shards import ShardSpecError, parse_shard, shard_samples
 from tv_eval.results.run_document import RunConfig
 from tv_eval.scoring.batch_scoring import BatchScorer
-
-
-class RunConfigError(ValueError):
-    """A run that cannot start as configured; the CLI turns it into exit code 2."""
 
 
 @dataclass
@@ -83,19 +79,6 @@ def _select_items(
         queues = still_open
     order = {sample.sample_id: position for position, sample in enumerate(selected)}
     return sorted(chosen, key=lambda sample: order[sample.sample_id])
-
-
-def check_output_dir(output_dir: Path) -> None:
-    """Fail before any data or model loads when results could not be written."""
-    try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / ".tv-eval-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as error:
-        raise RunConfigError(
-            f"cannot write to output directory {output_dir}: {error.strerror or error}"
-        ) from error
 
 
 def effective_task_options(task: Task, config: RunConfig, model_options: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,9 @@ listed as before; nothing but this listing ever comes from it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -77,7 +79,7 @@ def _listing_key() -> str:
     for group in (registry.TASK_GROUP, registry.TASK_PREFIX_GROUP):
         for name, point in sorted(registry.entry_points_of(group).items()):
             distribution = getattr(point, "dist", None)
-            release = f"{distribution.name} {distribution.version}" if distribution is not None else ""
+            release = _release(distribution) if distribution is not None else ""
             digest.update(f"{group}\0{name}\0{point.value}\0{release}\n".encode())
             folders.update(_package_folders(point.module.split(".")[0]))
     for folder in sorted(folders):
@@ -85,6 +87,14 @@ def _listing_key() -> str:
             status = path.stat()
             digest.update(f"{path}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:24]
+
+
+@functools.cache
+def _release(distribution: importlib.metadata.Distribution) -> str:
+    """A distribution's name and version, its metadata read once: every `name` or `version` parses the
+    whole METADATA file again, tv-eval's README included (0.002 s each, twice per task entry point)."""
+    metadata = distribution.metadata
+    return f"{metadata['Name']} {metadata['Version']}"
 
 
 def _package_folders(top_level: str) -> list[Path]:

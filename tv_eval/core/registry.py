@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, EntryPoints, entry_points
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -77,8 +77,15 @@ class ModelSpec:
 
 
 @cache
+def _every_entry_point() -> EntryPoints:
+    """Every installed distribution's entry points, read once: each read opens every distribution's
+    metadata (0.03 s with 260 packages), and a run asks for four groups."""
+    return entry_points()
+
+
+@cache
 def _entry_points(group: str) -> dict[str, EntryPoint]:
-    return {point.name: point for point in entry_points(group=group)}
+    return {point.name: point for point in _every_entry_point().select(group=group)}
 
 
 def entry_points_of(group: str) -> dict[str, EntryPoint]:

@@ -141,7 +141,6 @@ KILLED_DRIVER = """
 import sys, time
 from tests.pool_adapters import LoggingAdapter
 from tv_eval.core.adapter import AdapterSettings
-from tv_eval.pipeline.parallel import local_pool
 from tv_eval.pipeline.parallel.local_pool import LocalProcessPool
 from tv_eval.pipeline.parallel.worker import WorkerSpec
 

@@ -80,7 +80,7 @@ def config_errors() -> tuple[type[Exception], ...]:
     from tv_eval.data.languages import UnknownLanguageError
     from tv_eval.data.tiers import TierMapError
     from tv_eval.judge.judging import JudgeConfigError
-    from tv_eval.pipeline.preparation import RunConfigError
+    from tv_eval.pipeline.run_types import RunConfigError
     from tv_eval.results.document import ResultsSchemaError
 
     return (

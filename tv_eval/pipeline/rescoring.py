@@ -18,9 +18,10 @@ from tv_eval.core.task import RequestType, Task
 from tv_eval.core.types import SampleStatus, ScoredSample
 from tv_eval.data.tiers import load_tier_map
 from tv_eval.pipeline.judge_stage import configured_task, recorded_tier_map
-from tv_eval.pipeline.preparation import RunConfigError, checked_scoring
+from tv_eval.pipeline.preparation import checked_scoring
 from tv_eval.pipeline.records import score_sample, write_results
 from tv_eval.pipeline.run_directory import now
+from tv_eval.pipeline.run_types import RunConfigError
 from tv_eval.pipeline.saved_run import SavedRun, SavedRunError, open_saved_run
 from tv_eval.results.document import ResultsDocument, ResultsSchemaError, validate_results
 from tv_eval.results.run_document import RESULTS_FILE, RUN_FILE

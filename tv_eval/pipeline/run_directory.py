@@ -16,8 +16,9 @@ from tv_eval.core.registry import ModelSpec
 from tv_eval.core.staged_files import recover
 from tv_eval.core.types import ModelIdentity
 from tv_eval.data.tiers import TierMap
-from tv_eval.pipeline.preparation import PreparedTask, RunConfigError
+from tv_eval.pipeline.preparation import PreparedTask
 from tv_eval.pipeline.run_record import environment_record
+from tv_eval.pipeline.run_types import RunConfigError
 from tv_eval.results.document import DatasetRecord
 from tv_eval.results.run_document import RUN_FILE, RunConfig, RunModel, RunRecord, TaskRun, read_run_record
 

@@ -24,12 +24,13 @@ from tv_eval.pipeline.generation import CachedGeneration
 from tv_eval.pipeline.judge_stage import judge_config
 from tv_eval.pipeline.parallel.backend import BackendLoader
 from tv_eval.pipeline.parallel.worker import WorkerPoolError
-from tv_eval.pipeline.preparation import PreparedTask, RunConfigError, prepare_tasks
+from tv_eval.pipeline.preparation import PreparedTask, prepare_tasks
 from tv_eval.pipeline.records import fresh_run_order, write_results
 from tv_eval.pipeline.run_directory import discard_new_run_dir, new_run_record, open_run_dir
 from tv_eval.pipeline.run_types import (
     CheckedModel,
     ProgressFactory,
+    RunConfigError,
     RunInterrupted,
     RunOutcome,
     response_cache_path,

@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from tv_eval.core.staged_files import StagedFiles
 from tv_eval.core.types import ScoredSample
-from tv_eval.pipeline.preparation import RunConfigError
 from tv_eval.pipeline.run_directory import locked_run_dir, now
+from tv_eval.pipeline.run_types import RunConfigError
 from tv_eval.results.run_document import RUN_FILE, RunRecord, read_run_record, validation_summary
 from tv_eval.results.samples_file import SAMPLES_FILE, read_samples_checked
 

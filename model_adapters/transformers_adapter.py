@@ -178,10 +178,9 @@ class TransformersAdapter(ModelAdapter):
         import torch
 
         torch.manual_seed(self.settings.seed)
-        prepared = [
-            self._prepare(index, request, reserve=request.generation.max_new_tokens)
-            for index, request in enumerate(requests)
-        ]
+        prepared = self._prepare_many(
+            [(index, request, request.generation.max_new_tokens) for index, request in enumerate(requests)]
+        )
         results = self._run_batched(
             prepared,
             group_key=lambda item: (len(item.images), item.request.generation),
@@ -242,7 +241,42 @@ class TransformersAdapter(ModelAdapter):
     # shared steps
 
     def _prepare(self, index: int, request: Request, reserve: int) -> _Prepared:
-        """Render, decode and count one request; failures become its error, never an exception."""
+        return self._prepare_many([(index, request, reserve)])[0]
+
+    def _prepare_many(self, entries: Sequence[tuple[int, Request, int]]) -> list[_Prepared]:
+        """Render, decode and count requests (index, request, tokens reserved after the prompt);
+        failures become each request's error, never an exception."""
+        items = [self._render(index, request) for index, request, _ in entries]
+        ready = [item for item in items if item.error is None]
+        try:
+            counts = self.prompt_counter.count_many([(item.text, item.images) for item in ready])
+        except Exception:
+            counts = [self._count_alone(item) for item in ready]
+        for item, count in zip(ready, counts, strict=True):
+            if count is not None:
+                item.prompt_tokens = count
+        for item, (_, _, reserve) in zip(items, entries, strict=True):
+            if item.error is None:
+                item.error = self._context_error(item.prompt_tokens, reserve)
+        return items
+
+    def _context_error(self, prompt_tokens: int, reserve: int) -> str | None:
+        if self.context_length is None or prompt_tokens <= self.context_length - reserve:
+            return None
+        return (
+            f"prompt has {prompt_tokens} tokens, more than the model's context of "
+            f"{self.context_length - reserve} ({self.context_length} less {reserve} reserved tokens)"
+        )
+
+    def _count_alone(self, item: _Prepared) -> int | None:
+        """One prompt's count, for when counting a group of them failed; its failure is its error."""
+        try:
+            return self.prompt_counter.count_many([(item.text, item.images)])[0]
+        except Exception as exc:
+            item.error = f"request could not be rendered: {_first_line(exc)}"
+            return None
+
+    def _render(self, index: int, request: Request) -> _Prepared:
         item = _Prepared(index=index, request=request)
         try:
             request = item.request = expand_video_parts(request)
@@ -263,15 +297,8 @@ class TransformersAdapter(ModelAdapter):
             item.text = self.processor.apply_chat_template(
                 _to_hf_messages(request.messages), add_generation_prompt=True, tokenize=False
             )
-            item.prompt_tokens = self.prompt_counter.count(item.text, item.images)
         except Exception as exc:
             item.error = f"request could not be rendered: {_first_line(exc)}"
-            return item
-        if self.context_length is not None and item.prompt_tokens > self.context_length - reserve:
-            item.error = (
-                f"prompt has {item.prompt_tokens} tokens, more than the model's context of "
-                f"{self.context_length - reserve} ({self.context_length} less {reserve} reserved tokens)"
-            )
         return item
 
     def _full_prompt_count(self, text: str, images: Sequence[Image.Image]) -> int:

@@ -45,7 +45,8 @@ def test_quick_count_equals_the_processors_own_length(adapter: Any) -> None:
     items = _prepared_items(adapter)
     assert {len(item.images) for item in items} == {0, 1, 2}
     for item in items:
-        quick = adapter.prompt_counter._quick_count(item.text, item.images) if item.images else None
+        counter = adapter.prompt_counter
+        quick = counter._quick_count(item.images, counter._text_ids([item.text])[0]) if item.images else None
         exact = adapter._full_prompt_count(item.text, item.images)
         assert item.prompt_tokens == exact
         if item.images:
@@ -61,7 +62,7 @@ def test_counter_checks_the_shortcut_once_per_image_count_then_trusts_it(adapter
 
     counter = PromptCounter(adapter.processor, full)
     items = [item for item in _prepared_items(adapter) if item.images]
-    counts = [counter.count(item.text, item.images) for item in items]
+    counts = counter.count_many([(item.text, item.images) for item in items])
     assert counts == [item.prompt_tokens for item in items]
     assert sorted(full_counts) == [1, 2]
 
@@ -82,7 +83,7 @@ def test_counter_asks_the_processor_once_per_set_of_image_sizes(adapter: Any) ->
     processor = _AskCountingProcessor(adapter.processor)
     counter = PromptCounter(processor, adapter._full_prompt_count)
     items = [item for item in _prepared_items(adapter) if item.images] * 3
-    counts = [counter.count(item.text, item.images) for item in items]
+    counts = counter.count_many([(item.text, item.images) for item in items])
     assert counts == [item.prompt_tokens for item in items]
     sizes = {tuple((image.height, image.width) for image in item.images) for item in items}
     assert sorted(processor.asked) == sorted(sizes)
@@ -97,8 +98,47 @@ def test_counter_falls_back_to_the_full_encode_when_the_shortcut_is_wrong(adapte
 
     counter = PromptCounter(_MiscountingProcessor(adapter.processor), full)
     items = [item for item in _prepared_items(adapter) if len(item.images) == 1]
-    assert [counter.count(item.text, item.images) for item in items] == [item.prompt_tokens for item in items]
+    assert counter.count_many([(item.text, item.images) for item in items]) == [
+        item.prompt_tokens for item in items
+    ]
     assert len(full_counts) == len(items)
+
+
+class _RefusingTokenizer:
+    """The real tokenizer, raising on any text that holds `word`."""
+
+    def __init__(self, tokenizer: Any, word: str) -> None:
+        self._tokenizer = tokenizer
+        self._word = word
+
+    def __call__(self, texts: str | list[str], **options: Any) -> Any:
+        if any(self._word in text for text in ([texts] if isinstance(texts, str) else texts)):
+            raise ValueError(f"cannot tokenize {self._word}")
+        return self._tokenizer(texts, **options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tokenizer, name)
+
+
+class _RefusingProcessor(_MiscountingProcessor):
+    def __init__(self, processor: Any, word: str) -> None:
+        super().__init__(processor)
+        self.tokenizer = _RefusingTokenizer(processor.tokenizer, word)
+
+
+def test_a_prompt_that_cannot_be_counted_is_its_own_error(
+    adapter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    requests = mixed_requests()
+    expected = adapter._prepare_many([(index, request, 12) for index, request in enumerate(requests)])
+    refusing = PromptCounter(_RefusingProcessor(adapter.processor, "Amharic"), adapter._full_prompt_count)
+    monkeypatch.setattr(adapter, "prompt_counter", refusing)
+    items = adapter._prepare_many([(index, request, 12) for index, request in enumerate(requests)])
+    failed = [item.request.request_id for item in items if item.error is not None]
+    assert failed == ["text-only"]
+    assert items[3].error == "request could not be rendered: cannot tokenize Amharic"
+    counted = [item.prompt_tokens for item in items if item.error is None]
+    assert counted == [item.prompt_tokens for item in expected if item.request.request_id != "text-only"]
 
 
 def test_generation_encodes_each_batch_once(adapter: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,12 +12,10 @@ of side effects; the registry only imports it when the adapter is asked for.
 from __future__ import annotations
 
 import gc
-import re
-from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from model_adapters.transformers_config import context_length, cpu_threads, resolve_device, resolve_dtype
 from model_adapters.transformers_decoding import (
@@ -26,22 +24,24 @@ from model_adapters.transformers_decoding import (
     until_stop_token,
 )
 from model_adapters.transformers_prefetch import Prefetcher
+from model_adapters.transformers_requests import (
+    PreparedRequest,
+    RequestPreparer,
+    first_line,
+    generation_entries,
+    generation_group,
+    ordered_groups,
+)
 from model_adapters.transformers_tokens import PromptCounter
 from tv_eval.api import (
     AdapterSettings,
     BatchCallback,
-    ImagePart,
-    ImageTooLargeError,
-    Message,
     ModelAdapter,
     ModelIdentity,
     ModelLoadError,
     Request,
     Response,
     RevisionError,
-    VideoDecodeError,
-    decode_image,
-    expand_video_parts,
     hub_model_is_local_only,
     max_image_pixels,
     needed_side,
@@ -57,21 +57,6 @@ T = TypeVar("T")
 
 AUTO_BATCH_SIZE_CUDA = 32
 AUTO_BATCH_SIZE_CPU = 8
-# PIL names the stream it failed on, e.g. "<_io.BytesIO object at 0x7f...>": noise that differs per run.
-_OBJECT_REPR = re.compile(r"\s*<[^<>]* at 0x[0-9a-fA-F]+>")
-
-
-@dataclass
-class _Prepared:
-    """One request rendered and decoded, ready to batch; `error` set means it never reaches the model."""
-
-    index: int
-    request: Request
-    text: str = ""
-    images: list[Image.Image] = field(default_factory=list)
-    prompt_tokens: int = 0
-    continuation_ids: list[int] = field(default_factory=list)
-    error: str | None = None
 
 
 class TransformersAdapter(ModelAdapter):
@@ -93,12 +78,16 @@ class TransformersAdapter(ModelAdapter):
         threads = cpu_threads(settings.options)
         if threads is not None and self.device == "cpu":
             torch.set_num_threads(threads)
-        self.max_image_pixels = max_image_pixels()
         self.processor, self._model = self._load(getattr(torch, self.dtype_name))
-        self.image_side = needed_side(getattr(self.processor, "image_processor", None))
-        self.prompt_counter = PromptCounter(self.processor, self._full_prompt_count)
-        self.prefetcher: Prefetcher[_Prepared, BatchFeature] = Prefetcher(self._batch_inputs, key=id)
+        self.prefetcher: Prefetcher[PreparedRequest, BatchFeature] = Prefetcher(self._batch_inputs, key=id)
         self.context_length = context_length(self.model.config)
+        self.preparer = RequestPreparer(
+            self.processor,
+            PromptCounter(self.processor, self._full_prompt_count),
+            max_image_pixels(),
+            needed_side(getattr(self.processor, "image_processor", None)),
+            self.context_length,
+        )
         self.batch_size = settings.batch_size or (
             AUTO_BATCH_SIZE_CUDA if self.device.startswith("cuda") else AUTO_BATCH_SIZE_CPU
         )
@@ -126,7 +115,7 @@ class TransformersAdapter(ModelAdapter):
             )
         except Exception as exc:
             at = f"@{revision}" if revision else ""
-            raise ModelLoadError(f"cannot load {source}{at}: {_first_line(exc)}") from exc
+            raise ModelLoadError(f"cannot load {source}{at}: {first_line(exc)}") from exc
         tokenizer = processor.tokenizer
         tokenizer.padding_side = "left"
         if tokenizer.pad_token_id is None:
@@ -178,12 +167,10 @@ class TransformersAdapter(ModelAdapter):
         import torch
 
         torch.manual_seed(self.settings.seed)
-        prepared = self._prepare_many(
-            [(index, request, request.generation.max_new_tokens) for index, request in enumerate(requests)]
-        )
+        prepared = self.preparer.prepare_many(generation_entries(requests))
         results = self._run_batched(
             prepared,
-            group_key=lambda item: (len(item.images), item.request.generation),
+            group_key=generation_group,
             run=self._generate_batch,
             on_error=lambda item, error: _error_response(item, error),
             on_batch=on_batch,
@@ -191,7 +178,7 @@ class TransformersAdapter(ModelAdapter):
         )
         return [results[index] for index in range(len(requests))]
 
-    def _generate_batch(self, batch: list[_Prepared]) -> list[Response]:
+    def _generate_batch(self, batch: list[PreparedRequest]) -> list[Response]:
         import torch
 
         params = batch[0].request.generation
@@ -240,76 +227,18 @@ class TransformersAdapter(ModelAdapter):
 
     # shared steps
 
-    def _prepare(self, index: int, request: Request, reserve: int) -> _Prepared:
-        return self._prepare_many([(index, request, reserve)])[0]
-
-    def _prepare_many(self, entries: Sequence[tuple[int, Request, int]]) -> list[_Prepared]:
-        """Render, decode and count requests (index, request, tokens reserved after the prompt);
-        failures become each request's error, never an exception."""
-        items = [self._render(index, request) for index, request, _ in entries]
-        ready = [item for item in items if item.error is None]
-        try:
-            counts = self.prompt_counter.count_many([(item.text, item.images) for item in ready])
-        except Exception:
-            counts = [self._count_alone(item) for item in ready]
-        for item, count in zip(ready, counts, strict=True):
-            if count is not None:
-                item.prompt_tokens = count
-        for item, (_, _, reserve) in zip(items, entries, strict=True):
-            if item.error is None:
-                item.error = self._context_error(item.prompt_tokens, reserve)
-        return items
-
-    def _context_error(self, prompt_tokens: int, reserve: int) -> str | None:
-        if self.context_length is None or prompt_tokens <= self.context_length - reserve:
-            return None
-        return (
-            f"prompt has {prompt_tokens} tokens, more than the model's context of "
-            f"{self.context_length - reserve} ({self.context_length} less {reserve} reserved tokens)"
-        )
-
-    def _count_alone(self, item: _Prepared) -> int | None:
-        """One prompt's count, for when counting a group of them failed; its failure is its error."""
-        try:
-            return self.prompt_counter.count_many([(item.text, item.images)])[0]
-        except Exception as exc:
-            item.error = f"request could not be rendered: {_first_line(exc)}"
-            return None
-
-    def _render(self, index: int, request: Request) -> _Prepared:
-        item = _Prepared(index=index, request=request)
-        try:
-            request = item.request = expand_video_parts(request)
-        except VideoDecodeError as exc:
-            item.error = f"video could not be decoded: {exc}"
-            return item
-        try:
-            item.images = [
-                decode_image(image.data, self.max_image_pixels, self.image_side) for image in request.images
-            ]
-        except ImageTooLargeError as exc:
-            item.error = str(exc)
-            return item
-        except Exception as exc:
-            item.error = f"image could not be decoded: {_first_line(exc)}"
-            return item
-        try:
-            item.text = self.processor.apply_chat_template(
-                _to_hf_messages(request.messages), add_generation_prompt=True, tokenize=False
-            )
-        except Exception as exc:
-            item.error = f"request could not be rendered: {_first_line(exc)}"
-        return item
+    def _prepare(self, index: int, request: Request, reserve: int) -> PreparedRequest:
+        return self.preparer.prepare_many([(index, request, reserve)])[0]
 
     def _full_prompt_count(self, text: str, images: Sequence[Image.Image]) -> int:
         """A prompt's length as the processor makes it, image preprocessing included."""
         return int(self._processor_inputs([text], [list(images)] if images else None)["input_ids"].shape[1])
 
-    def _encode(self, batch: list[_Prepared]) -> BatchFeature:
+    def _encode(self, batch: list[PreparedRequest]) -> BatchFeature:
         """Tokenize and preprocess a batch, on the model's device."""
         return self._on_model(self._batch_inputs(batch))
 
-    def _batch_inputs(self, batch: list[_Prepared]) -> BatchFeature:
+    def _batch_inputs(self, batch: list[PreparedRequest]) -> BatchFeature:
         images = [item.images for item in batch] if batch[0].images else None
         return self._processor_inputs([item.text for item in batch], images)
 
@@ -324,12 +253,12 @@ class TransformersAdapter(ModelAdapter):
 
     def _run_batched(
         self,
-        items: list[_Prepared],
-        group_key: Callable[[_Prepared], Hashable],
-        run: Callable[[list[_Prepared]], list[T]],
-        on_error: Callable[[_Prepared, str], T],
+        items: list[PreparedRequest],
+        group_key: Callable[[PreparedRequest], Hashable],
+        run: Callable[[list[PreparedRequest]], list[T]],
+        on_error: Callable[[PreparedRequest, str], T],
         on_batch: Callable[[Sequence[int], Sequence[T]], None] | None = None,
-        prefetcher: Prefetcher[_Prepared, BatchFeature] | None = None,
+        prefetcher: Prefetcher[PreparedRequest, BatchFeature] | None = None,
     ) -> dict[int, T]:
         """Run ready items in batches of similar length, halving the batch size on out-of-memory.
 
@@ -342,12 +271,8 @@ class TransformersAdapter(ModelAdapter):
         results = {item.index: on_error(item, item.error) for item in items if item.error is not None}
         if on_batch is not None and results:
             on_batch(list(results), list(results.values()))
-        groups: dict[Hashable, list[_Prepared]] = defaultdict(list)
-        for item in items:
-            if item.error is None:
-                groups[group_key(item)].append(item)
-        for group in groups.values():
-            group.sort(key=lambda item: item.prompt_tokens + len(item.continuation_ids), reverse=True)
+        groups = ordered_groups(items, group_key)
+        for group in groups:
             start = 0
             while start < len(group):
                 batch = group[start : start + self.batch_size]
@@ -361,7 +286,7 @@ class TransformersAdapter(ModelAdapter):
                     if len(batch) > 1:
                         self.batch_size = max(1, len(batch) // 2)
                         continue
-                    outputs = [on_error(batch[0], f"out of memory at batch size 1: {_first_line(exc)}")]
+                    outputs = [on_error(batch[0], f"out of memory at batch size 1: {first_line(exc)}")]
                 results.update((item.index, output) for item, output in zip(batch, outputs, strict=True))
                 if on_batch is not None:
                     on_batch([item.index for item in batch], outputs)
@@ -378,27 +303,7 @@ class TransformersAdapter(ModelAdapter):
             torch.cuda.empty_cache()
 
 
-def _to_hf_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
-    """The chat format every HF processor template understands: typed image and text parts."""
-    return [
-        {
-            "role": message.role,
-            "content": [
-                {"type": "image"} if isinstance(part, ImagePart) else {"type": "text", "text": part.text}
-                for part in message.content
-            ],
-        }
-        for message in messages
-    ]
-
-
-def _error_response(item: _Prepared, error: str) -> Response:
+def _error_response(item: PreparedRequest, error: str) -> Response:
     return Response(
         request_id=item.request.request_id, text="", error=error, prompt_tokens=item.prompt_tokens or None
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    """A one-line message without object addresses, so the same failure always reads the same."""
-    text = _OBJECT_REPR.sub("", str(exc)).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

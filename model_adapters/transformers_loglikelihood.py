@@ -27,7 +27,8 @@ from tv_eval.api import ContinuationMeasure, Request
 if TYPE_CHECKING:
     import torch
 
-    from model_adapters.transformers_adapter import TransformersAdapter, _Prepared
+    from model_adapters.transformers_adapter import TransformersAdapter
+    from model_adapters.transformers_requests import PreparedRequest
 
 # lmms-eval's DEFAULT_IMAGE_TOKEN in llava_hf.py: written literally, whatever the model's own token.
 LLAVA_HF_IMAGE_TOKEN = "<image>"
@@ -61,7 +62,7 @@ def loglikelihoods(adapter: TransformersAdapter, requests: Sequence[Request]) ->
     return [results[index] for index in range(len(requests))]
 
 
-def _prepare_appended(adapter: TransformersAdapter, index: int, request: Request) -> _Prepared:
+def _prepare_appended(adapter: TransformersAdapter, index: int, request: Request) -> PreparedRequest:
     continuation = str(request.continuation)
     continuation_ids = adapter.processor.tokenizer(continuation, add_special_tokens=False)["input_ids"]
     item = adapter._prepare(index, request, reserve=len(continuation_ids))
@@ -69,7 +70,7 @@ def _prepare_appended(adapter: TransformersAdapter, index: int, request: Request
     return item
 
 
-def _appended_batch(adapter: TransformersAdapter, batch: list[_Prepared]) -> list[float]:
+def _appended_batch(adapter: TransformersAdapter, batch: list[PreparedRequest]) -> list[float]:
     import torch
 
     from model_adapters.transformers_decoding import append_continuations
@@ -118,9 +119,9 @@ def llava_hf_texts(adapter: TransformersAdapter, request: Request) -> tuple[str,
     return str(prompt), str(full)
 
 
-def _prepare_turn(adapter: TransformersAdapter, index: int, request: Request) -> _Prepared:
+def _prepare_turn(adapter: TransformersAdapter, index: int, request: Request) -> PreparedRequest:
     """Decoded images, the full text and N (kept as `prompt_tokens`); failures become the error."""
-    from model_adapters.transformers_adapter import _first_line, _Prepared
+    from model_adapters.transformers_requests import PreparedRequest, first_line
 
     item = adapter._prepare(index, request, reserve=0)
     if item.error is not None:
@@ -129,12 +130,12 @@ def _prepare_turn(adapter: TransformersAdapter, index: int, request: Request) ->
         prompt, item.text = llava_hf_texts(adapter, request)
         item.prompt_tokens = len(adapter.processor.tokenizer(prompt)["input_ids"])
     except Exception as exc:
-        error = f"request could not be rendered: {_first_line(exc)}"
-        return _Prepared(index=index, request=request, error=error)
+        error = f"request could not be rendered: {first_line(exc)}"
+        return PreparedRequest(index=index, request=request, error=error)
     return item
 
 
-def _turn_value(adapter: TransformersAdapter, item: _Prepared) -> float:
+def _turn_value(adapter: TransformersAdapter, item: PreparedRequest) -> float:
     import torch
 
     inputs = adapter.processor(text=[item.text], images=item.images or None, return_tensors="pt")

@@ -25,8 +25,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from model_adapters.transformers_adapter import TransformersAdapter, _to_hf_messages
+from model_adapters.transformers_adapter import TransformersAdapter
 from model_adapters.transformers_config import resolve_device, resolve_dtype
+from model_adapters.transformers_requests import to_hf_messages
 from model_adapters.vllm_options import ENGINE_OPTIONS, engine_options, managed_env_defaults
 from tv_eval.api import (
     AdapterSettings,
@@ -166,7 +167,7 @@ class VllmAdapter(ModelAdapter):
             buffer = io.BytesIO()
             image.save(buffer, format="PNG")
             encoded.append(base64.b64encode(buffer.getvalue()).decode("ascii"))
-        body = {"messages": _to_hf_messages(expanded.messages), "images": encoded}
+        body = {"messages": to_hf_messages(expanded.messages), "images": encoded}
         return _Payload(position, request, body=body)
 
     def _sampling(self, request: Request) -> dict[str, Any]:

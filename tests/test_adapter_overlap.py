@@ -45,7 +45,7 @@ def test_quick_count_equals_the_processors_own_length(adapter: Any) -> None:
     items = _prepared_items(adapter)
     assert {len(item.images) for item in items} == {0, 1, 2}
     for item in items:
-        counter = adapter.prompt_counter
+        counter = adapter.preparer.prompt_counter
         quick = counter._quick_count(item.images, counter._text_ids([item.text])[0]) if item.images else None
         exact = adapter._full_prompt_count(item.text, item.images)
         assert item.prompt_tokens == exact
@@ -130,10 +130,10 @@ def test_a_prompt_that_cannot_be_counted_is_its_own_error(
     adapter: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     requests = mixed_requests()
-    expected = adapter._prepare_many([(index, request, 12) for index, request in enumerate(requests)])
+    expected = adapter.preparer.prepare_many([(index, request, 12) for index, request in enumerate(requests)])
     refusing = PromptCounter(_RefusingProcessor(adapter.processor, "Amharic"), adapter._full_prompt_count)
-    monkeypatch.setattr(adapter, "prompt_counter", refusing)
-    items = adapter._prepare_many([(index, request, 12) for index, request in enumerate(requests)])
+    monkeypatch.setattr(adapter.preparer, "prompt_counter", refusing)
+    items = adapter.preparer.prepare_many([(index, request, 12) for index, request in enumerate(requests)])
     failed = [item.request.request_id for item in items if item.error is not None]
     assert failed == ["text-only"]
     assert items[3].error == "request could not be rendered: cannot tokenize Amharic"

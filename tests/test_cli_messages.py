@@ -14,8 +14,7 @@ from tests.conftest import run_cli
     [
         (
             ["run", "--model", "tiny-random", "--tasks", "alm_bench", "--sample", "--limit", "-1"],
-            "error: Invalid value for '--limit': Input should be greater than or equal to 1 "
-            "(see `tv-eval run --help`)",
+            "error: Invalid value for '--limit': -1 is not in the range x>=1. (see `tv-eval run --help`)",
         ),
         (["run", "--bogus"], "error: No such option: --bogus (see `tv-eval run --help`)"),
         (

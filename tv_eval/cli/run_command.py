@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import typer
-
 from tv_eval.cli.common import app, fail, split_list, stdout
 from tv_eval.cli.metric_checks import exit_if_headline_failed
 from tv_eval.cli.options import (
@@ -249,7 +247,6 @@ def execute(config: RunConfig, tier_map: TierMap) -> None:
 
 @app.command()
 def run(
-    ctx: typer.Context,
     model: ModelOption = None,
     tasks: TasksOption = None,
     languages: LanguagesOption = None,
@@ -289,17 +286,18 @@ def run(
     backend: BackendOption = None,
 ) -> None:
     """Evaluate a model on tasks; print per-language and per-tier tables; write a run directory."""
+    # The options as this function received them, converted to their annotated types; before 0.29,
+    # typer left click's own values (paths as str) in the context's `params`.
+    options = dict(locals())
     from pydantic import ValidationError
 
     from tv_eval.results.run_document import validation_summary
 
     try:
         if resume is not None:
-            config = resumed_config(
-                resume, invocation_options(ctx.params), base_urls=(base_url, judge_base_url)
-            )
+            config = resumed_config(resume, invocation_options(options), base_urls=(base_url, judge_base_url))
         else:
-            config = config_from_options(ctx.params)
+            config = config_from_options(options)
         tier_map_obj = load_tiers(config.tier_map)
     except config_errors() as error:
         fail(str(error))

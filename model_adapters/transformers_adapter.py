@@ -12,6 +12,7 @@ of side effects; the registry only imports it when the adapter is asked for.
 from __future__ import annotations
 
 import gc
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -28,9 +29,6 @@ from model_adapters.transformers_requests import (
     PreparedRequest,
     RequestPreparer,
     first_line,
-    generation_entries,
-    generation_group,
-    ordered_groups,
 )
 from model_adapters.transformers_tokens import PromptCounter
 from tv_eval.api import (
@@ -167,10 +165,12 @@ class TransformersAdapter(ModelAdapter):
         import torch
 
         torch.manual_seed(self.settings.seed)
-        prepared = self.preparer.prepare_many(generation_entries(requests))
+        prepared = self.preparer.prepare_many(
+            [(index, request, request.generation.max_new_tokens) for index, request in enumerate(requests)]
+        )
         results = self._run_batched(
             prepared,
-            group_key=generation_group,
+            group_key=lambda item: (len(item.images), item.request.generation),
             run=self._generate_batch,
             on_error=lambda item, error: _error_response(item, error),
             on_batch=on_batch,
@@ -271,8 +271,12 @@ class TransformersAdapter(ModelAdapter):
         results = {item.index: on_error(item, item.error) for item in items if item.error is not None}
         if on_batch is not None and results:
             on_batch(list(results), list(results.values()))
-        groups = ordered_groups(items, group_key)
-        for group in groups:
+        groups: dict[Hashable, list[PreparedRequest]] = defaultdict(list)
+        for item in items:
+            if item.error is None:
+                groups[group_key(item)].append(item)
+        for group in groups.values():
+            group.sort(key=lambda item: item.prompt_tokens + len(item.continuation_ids), reverse=True)
             start = 0
             while start < len(group):
                 batch = group[start : start + self.batch_size]

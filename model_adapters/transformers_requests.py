@@ -10,8 +10,7 @@ the batch encodes that thread already runs release the lock and pay off.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,29 +120,6 @@ class RequestPreparer:
         except Exception as exc:
             item.error = f"request could not be rendered: {first_line(exc)}"
         return item
-
-
-def generation_entries(requests: Sequence[Request]) -> list[tuple[int, Request, int]]:
-    """(position, request, tokens reserved for the answer) for `RequestPreparer.prepare_many`."""
-    return [(index, request, request.generation.max_new_tokens) for index, request in enumerate(requests)]
-
-
-def generation_group(item: PreparedRequest) -> Hashable:
-    """Requests batch together when they have as many images and decode alike."""
-    return (len(item.images), item.request.generation)
-
-
-def ordered_groups(
-    items: Sequence[PreparedRequest], group_key: Callable[[PreparedRequest], Hashable]
-) -> list[list[PreparedRequest]]:
-    """The ready items in batching order: grouped, each group longest prompt first."""
-    groups: dict[Hashable, list[PreparedRequest]] = defaultdict(list)
-    for item in items:
-        if item.error is None:
-            groups[group_key(item)].append(item)
-    for group in groups.values():
-        group.sort(key=lambda item: item.prompt_tokens + len(item.continuation_ids), reverse=True)
-    return list(groups.values())
 
 
 def to_hf_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:

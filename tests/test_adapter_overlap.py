@@ -120,10 +120,15 @@ class _RefusingTokenizer:
         return getattr(self._tokenizer, name)
 
 
-class _RefusingProcessor(_MiscountingProcessor):
+class _RefusingProcessor:
+    """The real processor, with a tokenizer that refuses texts holding `word`."""
+
     def __init__(self, processor: Any, word: str) -> None:
-        super().__init__(processor)
+        self._processor = processor
         self.tokenizer = _RefusingTokenizer(processor.tokenizer, word)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._processor, name)
 
 
 def test_a_prompt_that_cannot_be_counted_is_its_own_error(

@@ -44,11 +44,12 @@ class Prefetcher(Generic[Item, Encoded]):
         planned = self._planned.pop(self._keys(batch), None)
         return planned.result() if planned is not None else self._encode(list(batch))
 
-    def drop(self) -> None:
-        """Forget every plan (the run's requests are done); an encode already running is left to end."""
-        for future in self._planned.values():
-            future.cancel()
-        self._planned.clear()
+    def drop(self, keep: Sequence[Item] = ()) -> None:
+        """Forget every plan but `keep`'s (the call's requests are done; `keep` is the next call's first
+        batch, planned ahead); an encode already running is left to end."""
+        kept = self._keys(keep) if keep else None
+        for keys in [keys for keys in self._planned if keys != kept]:
+            self._planned.pop(keys).cancel()
 
     def close(self) -> None:
         self.drop()

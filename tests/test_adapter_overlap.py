@@ -167,6 +167,48 @@ def test_generation_encodes_each_batch_once(adapter: Any, monkeypatch: pytest.Mo
     assert [response.text for response in batched] == [response.text for response in single]
 
 
+def test_a_window_told_ahead_is_prepared_once_and_its_first_batch_encoded_ahead(
+    adapter: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next window is prepared before the current one's last batch runs, its first batch then
+    planned: each request is prepared and each batch encoded once, and the answers are those of
+    windows asked with nothing told ahead. A window other than the one told is prepared afresh."""
+    prepared: list[str] = []
+    encoded: list[tuple[str, ...]] = []
+    original_prepare, original_encode = adapter.preparer.prepare_many, adapter.prefetcher._encode
+
+    def counting_prepare(entries: Any) -> Any:
+        prepared.extend(request.request_id for _, request, _ in entries)
+        return original_prepare(entries)
+
+    def counting_encode(batch: list[Any]) -> Any:
+        encoded.append(tuple(item.request.request_id for item in batch))
+        return original_encode(batch)
+
+    monkeypatch.setattr(adapter.preparer, "prepare_many", counting_prepare)
+    monkeypatch.setattr(adapter.prefetcher, "_encode", counting_encode)
+    monkeypatch.setattr(adapter, "batch_size", 2)
+    requests = mixed_requests()
+    first, second = requests[:6], requests[6:]
+    expected = [r.text for r in adapter.generate(first)] + [r.text for r in adapter.generate(second)]
+    prepared.clear()
+    encoded.clear()
+    adapter.expect(second)
+    told = adapter.generate(first)
+    assert adapter._ahead is not None and adapter._ahead[0] == second
+    assert sorted(prepared) == sorted(r.request_id for r in requests)  # the second window already too
+    told += adapter.generate(second)
+    assert [r.text for r in told] == expected
+    assert sorted(prepared) == sorted(r.request_id for r in requests)  # and not again
+    assert len(encoded) == len(set(encoded))
+    adapter.expect(second)
+    adapter.generate(first)
+    prepared.clear()
+    assert [r.text for r in adapter.generate(list(reversed(second)))] == list(reversed(expected[6:]))
+    assert sorted(prepared) == sorted(r.request_id for r in second)
+    assert adapter.prefetcher._planned == {}
+
+
 def _recording_prefetcher() -> tuple[Prefetcher[int, list[int]], list[list[int]]]:
     calls: list[list[int]] = []
 
@@ -197,6 +239,18 @@ def test_prefetcher_keeps_only_the_batch_about_to_run_and_the_next() -> None:
     before = len(calls)
     assert prefetcher.take([1]) == [10]
     assert len(calls) == before + 1
+    prefetcher.close()
+
+
+def test_dropping_plans_can_keep_the_one_made_for_the_next_call() -> None:
+    prefetcher, calls = _recording_prefetcher()
+    prefetcher.plan([1])
+    prefetcher.plan([2])
+    prefetcher.drop(keep=[2])
+    assert prefetcher.take([2]) == [20]
+    before = len(calls)
+    assert prefetcher.take([1]) == [10]
+    assert len(calls) == before + 1  # [1]'s plan was dropped: encoded again
     prefetcher.close()
 
 

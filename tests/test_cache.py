@@ -23,7 +23,7 @@ from tv_eval.core.types import (
     TextPart,
 )
 from tv_eval.judge.cache import CachedAnswer, JudgeCache
-from tv_eval.pipeline.cache import ResponseCache, request_key
+from tv_eval.pipeline.cache import ResponseCache, request_key, request_keys
 from tv_eval.pipeline.generation import CachedGeneration
 
 IDENTITY = ModelIdentity(
@@ -75,6 +75,27 @@ def test_key_depends_on_everything_that_changes_the_answer() -> None:
     assert len({base, *variants}) == len(variants) + 1
     # neither the request id nor the device changes what the model says
     assert request_key(replace(IDENTITY, device="cuda"), replace(REQUEST, request_id="other")) == base
+
+
+def test_keys_stay_those_that_earlier_runs_stored() -> None:
+    """A changed key format would turn every cached answer into a miss: this key was computed by
+    the one-request function before keys were built a list at a time."""
+    assert (
+        request_key(IDENTITY, REQUEST) == "9dddf2ea0c7ce92d4cc692fb4e97086a17f6148a84430a5083282dbe77e638fd"
+    )
+
+
+def test_a_list_of_keys_is_the_keys_of_its_requests() -> None:
+    """Generation parameters that are equal but written differently (1 and 1.0) keep their own keys."""
+    requests = [
+        REQUEST,
+        replace(REQUEST, generation=GenerationParams(max_new_tokens=16, temperature=1)),
+        replace(REQUEST, generation=GenerationParams(max_new_tokens=16, temperature=1.0)),
+        replace(REQUEST, continuation="a cat"),
+    ]
+    keys = request_keys(IDENTITY, requests)
+    assert keys == [request_key(IDENTITY, request) for request in requests]
+    assert len(set(keys)) == 4
 
 
 def test_store_and_fetch_answers_but_never_errors(tmp_path: Path) -> None:
@@ -146,6 +167,65 @@ def test_cached_generation_loads_the_model_only_on_a_miss(tmp_path: Path) -> Non
     assert second.adapter is None and len(loads) == 1
     assert [r.text for r in second.generate(requests)] == [f"USER: T{i}" for i in range(5)]
     assert adapter.calls == 5 and second.generated == 2 and second.from_cache == 6
+
+
+class LoglikelihoodAdapter(CountingAdapter):
+    """Log-likelihood: minus the length of the continuation."""
+
+    def loglikelihood(self, requests: list[Request]) -> list[float]:
+        self.calls += len(requests)
+        return [-float(len(r.continuation or "")) for r in requests]
+
+
+def test_without_a_cache_every_request_is_asked_in_order() -> None:
+    adapter = LoglikelihoodAdapter()
+    requests = [
+        replace(
+            REQUEST,
+            request_id=f"q{i}",
+            messages=(Message("user", (TextPart(f"t{i}"),)),),
+            continuation="x" * i,
+        )
+        for i in range(4)
+    ]
+    generation = CachedGeneration(lambda: adapter, IDENTITY, None)
+    assert [r.text for r in generation.generate(requests)] == [f"USER: T{i}" for i in range(4)]
+    assert generation.loglikelihood(requests) == [0.0, -1.0, -2.0, -3.0]
+    assert adapter.calls == 8 and generation.generated == 8 and generation.from_cache == 0
+
+
+class ToldAheadAdapter(CountingAdapter):
+    """Records each call and what it was told to expect next."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[str, list[str]]] = []
+
+    def expect(self, requests: list[Request]) -> None:
+        self.events.append(("expect", [r.request_id for r in requests]))
+
+    def generate(self, requests: list[Request], on_batch: BatchCallback | None = None) -> list[Response]:
+        self.events.append(("generate", [r.request_id for r in requests]))
+        return super().generate(requests, on_batch)
+
+
+def test_a_batch_adapter_is_told_each_window_before_the_one_ahead_of_it(tmp_path: Path) -> None:
+    adapter = ToldAheadAdapter()
+    cache = ResponseCache(tmp_path / "c.sqlite")
+    requests = [
+        replace(REQUEST, request_id=f"q{i}", messages=(Message("user", (TextPart(f"t{i}"),)),))
+        for i in range(5)
+    ]
+    CachedGeneration(lambda: adapter, IDENTITY, cache).generate(requests[1:2])
+    adapter.events.clear()
+    CachedGeneration(lambda: adapter, IDENTITY, cache).stream(
+        requests, lambda positions, batch: None, window=2
+    )
+    assert adapter.events == [  # q1 came from the cache
+        ("expect", ["q3", "q4"]),
+        ("generate", ["q0", "q2"]),
+        ("generate", ["q3", "q4"]),
+    ]
 
 
 @pytest.mark.slow

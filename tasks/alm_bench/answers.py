@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from tv_eval.api import ParsedOptions, normalize_answer
 
@@ -95,8 +96,12 @@ def authors_ground_truth(text: str) -> str:
     return text.split("（" if "（" in text else "(")[0]
 
 
+@lru_cache(maxsize=1 << 16)
 def robust_mcq(text: str) -> ParsedOptions | str:
-    """The answer and options of an item, or the reason the item cannot be scored."""
+    """The answer and options of an item, or the reason the item cannot be scored. Remembered (the
+    result is immutable; 65,536 texts hold all of ALM-Bench's 22,763 rows): a run asks it of each
+    item when loading, when counting what the model must answer, when setting aside what it need
+    not and when scoring."""
     stripped = text.strip().rstrip(".。").rstrip()
     opening = _final_group_start(stripped)
     if opening is None:

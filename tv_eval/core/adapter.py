@@ -98,6 +98,10 @@ class ModelAdapter(ABC):
         """One response per request, in the order given; `on_batch` sees each batch as it completes
         so callers can persist answers before the whole list is done."""
 
+    def expect(self, requests: Sequence[Request]) -> None:  # noqa: B027 - optional hook
+        """The requests of the next `generate` call, told before the current one starts, so that a
+        batch adapter can prepare them while it finishes the current one; the default ignores it."""
+
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
         """Each request's continuation given its messages, in the request's `measure` (summed
         log-probability by default; see `ContinuationMeasure`). A backend raises for a measure it lacks."""

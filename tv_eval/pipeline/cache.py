@@ -62,24 +62,35 @@ def _part_key(part: ContentPart) -> dict[str, Any]:
 
 
 def request_key(identity: ModelIdentity, request: Request) -> str:
-    rendered = [
-        {
-            "role": message.role,
-            "content": [_part_key(part) for part in message.content],
+    return request_keys(identity, [request])[0]
+
+
+def request_keys(identity: ModelIdentity, requests: Sequence[Request]) -> list[str]:
+    """One key per request. The identity's part, and the generation parameters' part for each
+    distinct parameter set, are built once for the whole list: a run asks for thousands of keys."""
+    model = identity_key(identity)
+    # By repr, not by equality: 1 == 1.0, but the two are written differently into the key.
+    generation_parts: dict[str, dict[str, Any]] = {}
+    keys = []
+    for request in requests:
+        shown = repr(request.generation)
+        if shown not in generation_parts:
+            generation_parts[shown] = asdict(request.generation)
+        payload = {
+            "model": model,
+            "messages": [
+                {"role": message.role, "content": [_part_key(part) for part in message.content]}
+                for message in request.messages
+            ],
+            "generation": generation_parts[shown],
+            "continuation": request.continuation,
         }
-        for message in request.messages
-    ]
-    payload = {
-        "model": identity_key(identity),
-        "messages": rendered,
-        "generation": asdict(request.generation),
-        "continuation": request.continuation,
-    }
-    if request.measure is not ContinuationMeasure.SUM:
-        # Only when asked for: keys of every earlier request stay as they were.
-        payload["measure"] = request.measure.value
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        if request.measure is not ContinuationMeasure.SUM:
+            # Only when asked for: keys of every earlier request stay as they were.
+            payload["measure"] = request.measure.value
+        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        keys.append(hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+    return keys
 
 
 @dataclass(frozen=True)

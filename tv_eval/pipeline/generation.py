@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from tv_eval.core.adapter import BatchCallback, ModelAdapter
 from tv_eval.core.types import ModelIdentity, Request, Response
-from tv_eval.pipeline.cache import ResponseCache, request_key
+from tv_eval.pipeline.cache import ResponseCache, request_keys
 
 
 class CachedGeneration:
@@ -43,21 +43,31 @@ class CachedGeneration:
     ) -> None:
         """Every response reaches `on_responses` (with its position in `requests`) as soon as it is
         known: the cached ones at once, the others as the adapter finishes them. A streaming adapter
-        gets all misses in one call; a batch adapter gets them `window` at a time (default: all)."""
-        keys = [request_key(self.identity, request) for request in requests]
+        gets all misses in one call; a batch adapter gets them `window` at a time (default: all),
+        each window told to it (`expect`) before the one ahead of it is asked.
+        Without a cache no key is computed (a key hashes the whole request)."""
+        keys = self._keys(requests)
         cached = self.cache.get_many(keys) if self.cache is not None else {}
         hits = [position for position, key in enumerate(keys) if key in cached]
         if hits:
             on_responses(hits, [replace(cached[keys[p]], request_id=requests[p].request_id) for p in hits])
         self.from_cache += len(hits)
-        missing = [position for position, key in enumerate(keys) if key not in cached]
+        answered = set(hits)
+        missing = [position for position in range(len(requests)) if position not in answered]
         if not missing:
             return
         if self._adapter is None:
             self._adapter = self._load_adapter()
         size = len(missing) if self._adapter.streaming or not window else window
-        for start in range(0, len(missing), size):
-            self._generate_part(self._adapter, requests, keys, missing[start : start + size], on_responses)
+        parts = [missing[start : start + size] for start in range(0, len(missing), size)]
+        for number, part in enumerate(parts):
+            if number + 1 < len(parts):
+                self._adapter.expect([requests[index] for index in parts[number + 1]])
+            self._generate_part(self._adapter, requests, keys, part, on_responses)
+
+    def _keys(self, requests: Sequence[Request]) -> list[str]:
+        """The cache keys of `requests`; none without a cache."""
+        return request_keys(self.identity, requests) if self.cache is not None else []
 
     def _generate_part(
         self,
@@ -90,9 +100,12 @@ class CachedGeneration:
     def loglikelihood(self, requests: Sequence[Request]) -> list[float]:
         """Log-likelihoods, cached like generations (the key includes the continuation); a value the
         adapter could not compute (NaN) is returned but never cached."""
-        keys = [request_key(self.identity, request) for request in requests]
+        keys = self._keys(requests)
         cached = self.cache.get_many(keys) if self.cache is not None else {}
-        values: list[float | None] = [float(cached[key].text) if key in cached else None for key in keys]
+        values: list[float | None] = [None] * len(requests)
+        for index, key in enumerate(keys):
+            if key in cached:
+                values[index] = float(cached[key].text)
         missing = [index for index, value in enumerate(values) if value is None]
         self.from_cache += len(requests) - len(missing)
         if missing:

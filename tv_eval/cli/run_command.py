@@ -66,6 +66,7 @@ from tv_eval.cli.run_options import (
     parse_shard_option,
     parse_task_options,
 )
+from tv_eval.core.collector import paused_start_up
 
 if TYPE_CHECKING:
     from tv_eval.data.tiers import TierMap
@@ -289,18 +290,25 @@ def run(
     # The options as this function received them, converted to their annotated types; before 0.29,
     # typer left click's own values (paths as str) in the context's `params`.
     options = dict(locals())
+    with paused_start_up():
+        execute(*_checked_config(options))
+
+
+def _checked_config(options: dict[str, Any]) -> tuple[RunConfig, TierMap]:
+    """The run's configuration from `run`'s options (or the resumed run's), and its tier map."""
     from pydantic import ValidationError
 
     from tv_eval.results.run_document import validation_summary
 
+    resume = options["resume"]
     try:
         if resume is not None:
-            config = resumed_config(resume, invocation_options(options), base_urls=(base_url, judge_base_url))
+            base_urls = (options["base_url"], options["judge_base_url"])
+            config = resumed_config(resume, invocation_options(options), base_urls=base_urls)
         else:
             config = config_from_options(options)
-        tier_map_obj = load_tiers(config.tier_map)
+        return config, load_tiers(config.tier_map)
     except config_errors() as error:
         fail(str(error))
     except ValidationError as error:
         fail(f"invalid run configuration: {validation_summary(error)}")
-    execute(config, tier_map_obj)

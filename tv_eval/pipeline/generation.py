@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from tv_eval.core.adapter import BatchCallback, ModelAdapter
+from tv_eval.core.collector import resume_collection
 from tv_eval.core.types import ModelIdentity, Request, Response
 from tv_eval.pipeline.cache import ResponseCache, request_keys
 
@@ -54,16 +55,23 @@ class CachedGeneration:
         self.from_cache += len(hits)
         answered = set(hits)
         missing = [position for position in range(len(requests)) if position not in answered]
-        if not missing:
+        adapter = self._loaded(needed=bool(missing))
+        if adapter is None:
             return
-        if self._adapter is None:
-            self._adapter = self._load_adapter()
-        size = len(missing) if self._adapter.streaming or not window else window
+        size = len(missing) if adapter.streaming or not window else window
         parts = [missing[start : start + size] for start in range(0, len(missing), size)]
         for number, part in enumerate(parts):
             if number + 1 < len(parts):
-                self._adapter.expect([requests[index] for index in parts[number + 1]])
-            self._generate_part(self._adapter, requests, keys, part, on_responses)
+                adapter.expect([requests[index] for index in parts[number + 1]])
+            self._generate_part(adapter, requests, keys, part, on_responses)
+
+    def _loaded(self, *, needed: bool) -> ModelAdapter | None:
+        """The adapter, loaded on the first request the cache cannot answer (None until then). A run's
+        start-up ends here, with the model loaded or found unneeded (see tv_eval/core/collector.py)."""
+        if needed and self._adapter is None:
+            self._adapter = self._load_adapter()
+        resume_collection()
+        return self._adapter if needed else None
 
     def _keys(self, requests: Sequence[Request]) -> list[str]:
         """The cache keys of `requests`; none without a cache."""
@@ -108,10 +116,9 @@ class CachedGeneration:
                 values[index] = float(cached[key].text)
         missing = [index for index, value in enumerate(values) if value is None]
         self.from_cache += len(requests) - len(missing)
-        if missing:
-            if self._adapter is None:
-                self._adapter = self._load_adapter()
-            computed = self._adapter.loglikelihood([requests[index] for index in missing])
+        adapter = self._loaded(needed=bool(missing))
+        if adapter is not None:
+            computed = adapter.loglikelihood([requests[index] for index in missing])
             if self.cache is not None:
                 self.cache.put_many(
                     self.identity,

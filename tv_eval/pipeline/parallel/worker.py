@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tv_eval.core.adapter import AdapterSettings, ModelAdapter, ModelLoadError
+from tv_eval.core.collector import resume_collection
 from tv_eval.core.types import ModelIdentity, Response
 from tv_eval.pipeline.parallel.units import UnitKind, WorkUnit
 
@@ -40,6 +41,7 @@ class UnitWorker:
                 raise
             reason = f"{type(error).__name__}: {error}"
             raise ModelLoadError(f"the worker could not load the model: {reason}") from error
+        resume_collection()  # a forked worker starts paused, as its driver was (core/collector.py)
 
     def identity(self) -> ModelIdentity:
         return self.adapter.identity

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 @dataclass
 class _CollectorState:
     paused: bool = False
-    frozen: bool = False
 
 
 _STATE = _CollectorState()
@@ -34,7 +33,6 @@ def resume_collection() -> None:
     if _STATE.paused:
         _STATE.paused = False
         gc.freeze()
-        _STATE.frozen = True
         gc.enable()
 
 
@@ -49,7 +47,5 @@ def paused_start_up() -> Iterator[None]:
         yield
     finally:
         if pausing:
-            resume_collection()
-            if _STATE.frozen:
-                _STATE.frozen = False
-                gc.unfreeze()
+            resume_collection()  # where nothing resumed it (the run failed before its model loaded)
+            gc.unfreeze()
